@@ -1,0 +1,87 @@
+# Triage Gate — every target a newcomer can guess. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      ?= .venv
+SAM_VENV  ?= .tools/sam
+PYTHON    ?= $(shell infra/scripts/find-python)
+PY        := $(VENV)/bin/python
+SAM       := $(SAM_VENV)/bin/sam
+CFN_LINT  := $(SAM_VENV)/bin/cfn-lint
+ENV       ?= dev
+PORT      ?= 3000
+# sam and cfn-lint want a region even when they talk to nothing.
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+# sam build looks for python3.13 on PATH: the project venv provides it.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: help venv tools test lint format typecheck template-lint pytest unit integration contract \
+        build demo local bench deploy clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/dev.txt requirements/constraints.txt layers/core/requirements.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo "no suitable Python found (need 3.11+, 3.13 preferred)"; exit 1; }
+	@echo "creating $(VENV) with $(PYTHON)"
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+$(SAM_VENV)/.installed: requirements/sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements/sam.txt
+	@touch $@
+
+venv: $(VENV)/.installed ## create the project virtualenv (pinned dependencies)
+
+tools: $(SAM_VENV)/.installed ## install the SAM CLI and cfn-lint in their own virtualenv
+
+test: lint typecheck template-lint pytest ## everything CI checks: ruff, mypy, cfn-lint, sam validate, pytest
+
+lint: venv ## ruff lint + format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv ## apply ruff formatting and safe fixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: venv ## mypy (strict) on the package and the local runner
+	$(VENV)/bin/mypy
+
+template-lint: tools ## cfn-lint and sam validate --lint on template.yaml
+	$(CFN_LINT) template.yaml
+	$(SAM) validate --lint --template template.yaml
+	$(SAM) validate --template template.yaml
+
+pytest: venv ## the test suite (unit, contract, integration)
+	$(VENV)/bin/pytest -m "not e2e" --cov --cov-report=term:skip-covered
+
+unit: venv ## unit tests only (no network)
+	$(VENV)/bin/pytest tests/unit tests/contract
+
+integration: venv ## integration tests (moto, fake vendors, local runner on loopback)
+	$(VENV)/bin/pytest tests/integration
+
+build: venv tools ## sam build (the layer holds the package and its dependencies)
+	$(SAM) build --template template.yaml
+
+demo: venv ## run the whole pipeline locally on the embedded defaults and show what happened
+	$(VENV)/bin/triage demo
+
+local: venv ## serve the stack on http://127.0.0.1:$(PORT) (embedded moto unless AWS_ENDPOINT_URL is set)
+	$(VENV)/bin/triage local --port $(PORT)
+
+bench: venv ## benchmarks, printed side by side with their references
+	$(PY) infra/bench/bench_ingest.py
+
+deploy: build ## sam deploy to ENV (dev|prod) using samconfig.toml
+	$(SAM) deploy --config-env $(ENV)
+
+clean: ## remove virtualenvs and build output
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,125 @@
+"""SQS event source mappings: poll a queue into its function in batches, as Lambda does.
+
+Successful records are deleted; records named in ``batchItemFailures`` (or the whole batch, when the
+invocation fails) stay and reappear after the visibility timeout, so the queue's redrive policy moves
+them to the DLQ after maxReceiveCount receives, exactly as in AWS.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from triage_local.functions import SqsSource
+from triage_local.process import FunctionProcess, InvocationError
+
+LogSink = Callable[[str, str], None]
+
+
+class SqsPoller:
+    def __init__(
+        self,
+        source: SqsSource,
+        function: FunctionProcess,
+        sqs: Any,
+        region: str,
+        log: LogSink,
+        retry_delay_seconds: int | None = None,
+    ) -> None:
+        self.source = source
+        self.function = function
+        self._sqs = sqs
+        self._region = region
+        self._log = log
+        # None = wait for the queue's visibility timeout like Lambda; a number shortens it locally.
+        self._retry_delay = retry_delay_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"poll-{source.queue}", daemon=True)
+        self.batches = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def poll_once(self, wait_seconds: int = 1) -> int:
+        response = self._sqs.receive_message(
+            QueueUrl=self.source.queue_url,
+            MaxNumberOfMessages=min(10, self.source.batch_size),
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        messages = response.get("Messages", [])
+        if messages:
+            self._deliver(messages)
+        return len(messages)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception as exc:  # keep polling through a transient endpoint error, as Lambda does
+                self._log(self.function.name, f"poller error on {self.source.queue}: {exc}")
+                self._stop.wait(1.0)
+
+    def _deliver(self, messages: list[dict[str, Any]]) -> None:
+        self.batches += 1
+        event = {"Records": [self._record(m) for m in messages]}
+        try:
+            result = self.function.invoke(event)
+        except InvocationError as exc:
+            self._log(self.function.name, f"batch of {len(messages)} failed ({exc.kind}); records will be retried")
+            self._retry(messages)
+            return
+        failed_ids = set()
+        if self.source.report_batch_item_failures and isinstance(result, dict):
+            failed_ids = {f.get("itemIdentifier") for f in result.get("batchItemFailures") or []}
+        done = [m for m in messages if m["MessageId"] not in failed_ids]
+        if done:
+            self._sqs.delete_message_batch(
+                QueueUrl=self.source.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+        self._retry([m for m in messages if m["MessageId"] in failed_ids])
+
+    def _retry(self, messages: list[dict[str, Any]]) -> None:
+        if self._retry_delay is None or not messages:
+            return
+        for message in messages:
+            self._sqs.change_message_visibility(
+                QueueUrl=self.source.queue_url, ReceiptHandle=message["ReceiptHandle"],
+                VisibilityTimeout=self._retry_delay,
+            )  # fmt: skip
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        attributes = message.get("Attributes") or {}
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": {
+                "ApproximateReceiveCount": attributes.get("ApproximateReceiveCount", "1"),
+                "SentTimestamp": attributes.get("SentTimestamp", str(int(time.time() * 1000))),
+                "SenderId": attributes.get("SenderId", "AIDAIENQZJOLO23YVJ4VO"),
+                "ApproximateFirstReceiveTimestamp": attributes.get("ApproximateFirstReceiveTimestamp", ""),
+            },
+            "messageAttributes": {
+                name: {
+                    "stringValue": value.get("StringValue"),
+                    "binaryValue": value.get("BinaryValue"),
+                    "stringListValues": [],
+                    "binaryListValues": [],
+                    "dataType": value.get("DataType", "String"),
+                }
+                for name, value in (message.get("MessageAttributes") or {}).items()
+            },
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.source.queue_arn,
+            "awsRegion": self._region,
+        }

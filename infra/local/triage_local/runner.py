@@ -1,0 +1,278 @@
+"""``triage local``: the template's topology on one machine.
+
+AWS: the endpoint in AWS_ENDPOINT_URL (a moto server or LocalStack you run), else an embedded moto
+server. HTTP: the template's HttpApi routes on --port. Queues: polled into their consumers like
+Lambda event source mappings. Schedules: run on their rate. Functions: one warm worker process each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from triage_local.functions import FunctionSpec, ScheduleSource, function_specs
+from triage_local.gateway import Gateway
+from triage_local.poller import SqsPoller
+from triage_local.process import FunctionProcess, InvocationError
+from triage_local.provision import provision
+from triage_local.template import Template
+
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+_PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV")
+
+
+@dataclass
+class RunnerConfig:
+    template_path: Path = Path("template.yaml")
+    host: str = "127.0.0.1"
+    port: int = 3000
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    parameter_overrides: dict[str, str] = field(default_factory=dict)
+    # None: failed records wait out the queue's visibility timeout, as in AWS.
+    retry_delay_seconds: int | None = None
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+class LocalRunner:
+    def __init__(self, config: RunnerConfig, log: TextIO | None = None) -> None:
+        self.config = config
+        self._log_stream = log or sys.stderr
+        self._log_lock = threading.Lock()
+        self._moto: Any = None
+        self.endpoint_url = config.endpoint_url
+        self.template = Template.load(config.template_path, region=config.region, overrides=config.parameter_overrides)
+        self.functions: dict[str, FunctionProcess] = {}
+        self.pollers: list[SqsPoller] = []
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.gateway: Gateway | None = None
+        self._session: Any = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> LocalRunner:
+        self._start_aws()
+        provision(self.template, self.session, self.config.environ)
+        self.gateway = Gateway(self.config.host, self.config.port, self.health)
+        specs = function_specs(self.template)
+        self.functions = {s.logical_id: FunctionProcess(s, self._function_env(s), self.log) for s in specs}
+        self._start_functions()
+        for spec in specs:
+            self._wire(spec)
+        self._spawn(self.gateway.server.serve_forever, "gateway")
+        for poller in self.pollers:
+            poller.start()
+        self.log("runner", f"ready on {self.base_url} (AWS endpoint {self.endpoint_url})")
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for poller in self.pollers:
+            poller.stop()
+        if self.gateway:
+            self.gateway.server.shutdown()
+            self.gateway.server.server_close()
+        for function in self.functions.values():
+            function.stop()
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+
+    def __enter__(self) -> LocalRunner:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def serve_forever(self) -> None:
+        try:
+            while not self._stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            self.log("runner", "stopping")
+        finally:
+            self.stop()
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def base_url(self) -> str:
+        assert self.gateway is not None, "start() first"
+        return f"http://{self.config.host}:{self.gateway.port}"
+
+    @property
+    def session(self) -> Any:
+        if self._session is None:
+            import boto3
+
+            creds = _credentials(self.endpoint_url, self.config.environ)
+            self._session = boto3.session.Session(
+                region_name=self.config.region,
+                aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=creds.get("AWS_SECRET_ACCESS_KEY"),
+                aws_session_token=creds.get("AWS_SESSION_TOKEN"),
+            )
+        return _EndpointSession(self._session, self.endpoint_url)
+
+    def physical_id(self, logical: str, attribute: str = "Ref") -> Any:
+        return self.template.physical[logical][attribute]
+
+    def queue_depths(self) -> dict[str, dict[str, int]]:
+        sqs = self.session.client("sqs")
+        depths = {}
+        for logical, ids in self.template.physical.items():
+            if "QueueUrl" not in ids:
+                continue
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=ids["QueueUrl"],
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            depths[logical] = {
+                "visible": int(attrs.get("ApproximateNumberOfMessages", 0)),
+                "in_flight": int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+            }
+        return depths
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "aws_endpoint": self.endpoint_url,
+            "functions": {n: {"invocations": f.invocations} for n, f in self.functions.items()},
+            "routes": [r.route_key for r, _ in (self.gateway.routes if self.gateway else [])],
+            "queues": self.queue_depths(),
+        }
+
+    def log(self, source: str, line: str) -> None:
+        with self._log_lock:
+            self._log_stream.write(f"[{source}] {line}\n")
+            self._log_stream.flush()
+
+    # ------------------------------------------------------------------ internals
+    def _start_aws(self) -> None:
+        if self.endpoint_url:
+            return
+        import logging
+
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+
+    def _function_env(self, spec: FunctionSpec) -> dict[str, str]:
+        environ = self.config.environ
+        env = {k: environ[k] for k in _PASSTHROUGH if k in environ}
+        env.update(spec.environment)
+        # A variable the template declares can be overridden from the runner's environment
+        # (e.g. ZENDESK_BASE_URL pointing at a sandbox).
+        env.update({k: environ[k] for k in spec.environment if k in environ})
+        env.update(_credentials(self.endpoint_url, environ))
+        python_path = [str(spec.code_uri), *(str(p) for p in spec.layer_paths), str(Path(__file__).parent.parent)]
+        env.update(
+            {
+                "AWS_ENDPOINT_URL": str(self.endpoint_url),
+                "AWS_REGION": self.config.region,
+                "AWS_DEFAULT_REGION": self.config.region,
+                "AWS_LAMBDA_FUNCTION_NAME": spec.logical_id,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
+                "AWS_LAMBDA_FUNCTION_TIMEOUT": str(spec.timeout),
+                "PUBLIC_BASE_URL": self.base_url,
+                "PYTHONPATH": os.pathsep.join(python_path),
+                "PYTHONUNBUFFERED": "1",
+                "POWERTOOLS_TRACE_DISABLED": "true",
+            }
+        )
+        return env
+
+    def _start_functions(self) -> None:
+        errors: list[BaseException] = []
+
+        def start(function: FunctionProcess) -> None:
+            try:
+                function.start()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start, args=(f,)) for f in self.functions.values()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    def _wire(self, spec: FunctionSpec) -> None:
+        function = self.functions[spec.logical_id]
+        assert self.gateway is not None
+        for route in spec.routes:
+            self.gateway.add_route(route, function)
+        for source in spec.sqs_sources:
+            sqs = self.session.client("sqs")
+            self.pollers.append(
+                SqsPoller(source, function, sqs, self.config.region, self.log, self.config.retry_delay_seconds)
+            )
+        for schedule in spec.schedules:
+            self._spawn(lambda s=schedule, f=function: self._run_schedule(s, f), f"schedule-{schedule.name}")
+
+    def _run_schedule(self, schedule: ScheduleSource, function: FunctionProcess) -> None:
+        while not self._stop.wait(schedule.interval_seconds):
+            event = {
+                "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+                "source": "aws.events", "account": "123456789012",
+                "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "region": self.config.region,
+                "resources": [f"local:schedule/{schedule.name}"], "detail": {},
+            }  # fmt: skip
+            try:
+                function.invoke(event)
+            except InvocationError as exc:
+                self.log(function.name, f"scheduled run {schedule.name} failed: {exc}")
+
+    def _spawn(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+
+class _EndpointSession:
+    """A boto3 session whose clients all talk to the runner's AWS endpoint."""
+
+    def __init__(self, session: Any, endpoint_url: str | None) -> None:
+        self._session = session
+        self._endpoint_url = endpoint_url
+
+    def client(self, service: str) -> Any:
+        return self._session.client(service, endpoint_url=self._endpoint_url)
+
+
+def _credentials(endpoint_url: str | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """Dummy credentials for the embedded moto; the user's own for an endpoint they run."""
+    if environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_ENDPOINT_URL"):
+        keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+        return {k: environ[k] for k in keys if k in environ}
+    return dict(LOCAL_CREDENTIALS)
+
+
+def wait_until_healthy(base_url: str, timeout: float = 30.0) -> dict[str, Any]:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            response = requests.get(f"{base_url}/healthz", timeout=2)
+            if response.ok:
+                return dict(json.loads(response.text))
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{base_url}/healthz did not answer within {timeout:.0f}s")
+        time.sleep(0.2)

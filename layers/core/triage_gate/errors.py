@@ -1,0 +1,82 @@
+"""One error hierarchy for the whole package; ``intake.http`` maps it to HTTP responses."""
+
+from __future__ import annotations
+
+
+class TriageGateError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigurationError(TriageGateError):
+    """Settings or secrets are missing or invalid: an operator must act."""
+
+
+class RequestRejected(TriageGateError):
+    """The caller sent something we will not accept. Never retried by us; counted by ``reason``."""
+
+    status = 400
+    reason = "invalid_request"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class UnsupportedMediaType(RequestRejected):
+    status = 415
+    reason = "unsupported_media_type"
+
+
+class PayloadTooLarge(RequestRejected):
+    status = 413
+    reason = "payload_too_large"
+
+
+class MissingSignature(RequestRejected):
+    status = 401
+    reason = "missing_signature"
+
+
+class InvalidSignature(RequestRejected):
+    status = 401
+    reason = "invalid_signature"
+
+
+class StaleTimestamp(RequestRejected):
+    status = 401
+    reason = "stale_timestamp"
+
+
+class MalformedJson(RequestRejected):
+    status = 400
+    reason = "malformed_json"
+
+
+class InvalidPayload(RequestRejected):
+    status = 400
+    reason = "invalid_payload"
+
+
+class TemporarilyUnavailable(TriageGateError):
+    """We could not take the request now; the vendor must redeliver (503 + Retry-After)."""
+
+    reason = "unavailable"
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if reason:
+            self.reason = reason
+
+
+class QueueUnavailable(TemporarilyUnavailable):
+    reason = "queue_unavailable"
+
+
+class SecretsUnavailable(TemporarilyUnavailable):
+    reason = "secrets_unavailable"
+
+
+class DedupeStoreUnavailable(TriageGateError):
+    """The dedupe table could not be reached; intake fails open (downstream is idempotent)."""

@@ -1,0 +1,1 @@
+"""Webhook intake: verify, validate, normalise, deduplicate and enqueue vendor events."""

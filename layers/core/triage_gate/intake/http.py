@@ -1,0 +1,75 @@
+"""API Gateway HTTP API (payload v2) requests and responses, and the error → status mapping."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from triage_gate.errors import InvalidPayload, RequestRejected, TemporarilyUnavailable
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+    # scheme://host/path?query as the caller addressed us (v3 HubSpot signatures cover it).
+    url: str
+    request_id: str
+
+    @classmethod
+    def from_apigw_v2(cls, event: Mapping[str, Any]) -> WebhookRequest:
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        context = event.get("requestContext") or {}
+        http = context.get("http") or {}
+        path = event.get("rawPath") or http.get("path") or "/"
+        query = event.get("rawQueryString") or ""
+        scheme = headers.get("x-forwarded-proto", "https")
+        host = headers.get("host") or context.get("domainName") or "localhost"
+        return cls(
+            method=(http.get("method") or "POST").upper(),
+            path=path,
+            query=query,
+            headers=headers,
+            body=raw_body(event),
+            url=f"{scheme}://{host}{path}" + (f"?{query}" if query else ""),
+            request_id=str(context.get("requestId", "")),
+        )
+
+
+def raw_body(event: Mapping[str, Any]) -> bytes:
+    """The exact bytes the caller sent: decoded from base64 when API Gateway encoded them."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidPayload("body is flagged base64 but is not valid base64") from exc
+    return body.encode("utf-8")
+
+
+def json_response(status: int, payload: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "body": json.dumps(payload, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def rejection_response(error: RequestRejected) -> dict[str, Any]:
+    payload: dict[str, Any] = {"error": error.reason, "message": error.message}
+    if error.field:
+        payload["field"] = error.field
+    return json_response(error.status, payload)
+
+
+def unavailable_response(error: TemporarilyUnavailable, retry_after_seconds: int) -> dict[str, Any]:
+    payload = {"error": error.reason, "message": error.message, "retry_after_seconds": retry_after_seconds}
+    return json_response(503, payload, {"Retry-After": str(retry_after_seconds)})

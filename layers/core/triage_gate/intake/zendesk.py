@@ -1,0 +1,190 @@
+"""Zendesk webhook bodies: the event-subscription envelope and the trigger body from the README."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from triage_gate.config import ZENDESK_EVENT_PREFIX
+from triage_gate.errors import InvalidPayload
+from triage_gate.intake.outcomes import Ignored, Parsed
+from triage_gate.intake.payload_fields import VendorId, first_error
+from triage_gate.messages import FieldValue, TicketEvent
+
+M = TypeVar("M", bound=BaseModel)
+TRIGGER_SOURCE = "zendesk-trigger"
+_TRIGGER_EVENTS = {"ticket_created": "ticket.created", "ticket_updated": "ticket.updated"}
+_DETAIL_FIELDS = (
+    "status", "priority", "type", "group_id", "brand_id", "requester_id", "organization_id",
+    "assignee_id", "form_id", "external_id", "custom_status",
+)  # fmt: skip
+
+
+class ZendeskTicketDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: VendorId
+    subject: str | None = None
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    via: dict[str, Any] | None = None
+
+
+class ZendeskEventEnvelope(BaseModel):
+    """``zen:event-type:*`` deliveries (event-subscription webhooks)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(pattern=r"^zen:event-type:[a-z_]+\.[a-z_.]+$")
+    account_id: VendorId
+    id: VendorId
+    time: AwareDatetime
+    subject: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+    event: dict[str, Any] = Field(default_factory=dict)
+
+
+class ZendeskTriggerBody(BaseModel):
+    """The JSON body the README tells admins to paste into a trigger's "Notify webhook" action."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    source: Literal["zendesk-trigger"]
+    event: Literal["ticket_created", "ticket_updated"]
+    ticket_id: VendorId = Field(pattern=r"^\d+$")
+    created_at: str | None = None
+    via: str | None = None
+    brand: str | None = None
+
+
+def parse_zendesk(
+    body: Any,
+    *,
+    headers: Mapping[str, str],
+    received_at: datetime,
+    handled_types: frozenset[str],
+    max_text_chars: int,
+) -> Parsed:
+    if not isinstance(body, dict):
+        raise InvalidPayload("$: expected a JSON object", field="$")
+    if body.get("source") == TRIGGER_SOURCE:
+        return _from_trigger(_validate(ZendeskTriggerBody, body), headers, received_at)
+    if isinstance(body.get("type"), str) and body["type"].startswith(ZENDESK_EVENT_PREFIX):
+        envelope = _validate(ZendeskEventEnvelope, body)
+        return _from_envelope(envelope, headers, received_at, handled_types, max_text_chars)
+    raise InvalidPayload(
+        "$: neither a Zendesk event-subscription envelope (type: zen:event-type:...) "
+        f'nor the trigger body (source: "{TRIGGER_SOURCE}")',
+        field="type",
+    )
+
+
+def _validate(model: type[M], body: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        field, message = first_error(exc)
+        raise InvalidPayload(message, field=field) from exc
+
+
+def _from_envelope(
+    envelope: ZendeskEventEnvelope,
+    headers: Mapping[str, str],
+    received_at: datetime,
+    handled_types: frozenset[str],
+    max_text_chars: int,
+) -> Parsed:
+    event_type = envelope.type.removeprefix(ZENDESK_EVENT_PREFIX)
+    if not event_type.startswith("ticket."):
+        return Ignored("not_a_ticket_event", envelope.type)
+    try:
+        detail = ZendeskTicketDetail.model_validate(envelope.detail)
+    except ValidationError as exc:
+        field, message = first_error(exc, prefix="detail")
+        raise InvalidPayload(message, field=field) from exc
+    correlation_id = f"zendesk:{detail.id}"
+    if event_type not in handled_types:
+        return Ignored("event_type_not_handled", envelope.type, correlation_id)
+    comment = envelope.event.get("comment") if isinstance(envelope.event.get("comment"), dict) else None
+    if comment and (comment.get("author") or {}).get("is_staff") is True:
+        # Agents' and our own notes: classifying them would loop on our write-backs.
+        return Ignored("staff_comment", envelope.type, correlation_id)
+    text = comment.get("body") if comment else detail.description
+    text, truncated = _bounded(text, max_text_chars)
+    return TicketEvent(
+        source="zendesk",
+        account_id=envelope.account_id,
+        ticket_id=detail.id,
+        event_type=event_type,
+        vendor_event_type=envelope.type,
+        event_id=envelope.id,
+        occurred_at=envelope.time,
+        received_at=received_at,
+        dedupe_key=f"zendesk:{envelope.account_id}:{envelope.id}",
+        subject=detail.subject,
+        text=text,
+        text_truncated=truncated,
+        fields=_detail_fields(detail),
+        changes={k: v for k, v in envelope.event.items() if k != "comment"},
+        delivery=_delivery(headers),
+    )
+
+
+def _from_trigger(body: ZendeskTriggerBody, headers: Mapping[str, str], received_at: datetime) -> TicketEvent:
+    account = headers.get("x-zendesk-account-id") or headers.get("x-zendesk-webhook-id") or "unknown"
+    signed_at = headers.get("x-zendesk-webhook-signature-timestamp", "")
+    # The invocation id is what stays the same across Zendesk's retries of one delivery.
+    event_id = headers.get("x-zendesk-webhook-invocation-id") or f"{body.ticket_id}:{body.event}:{signed_at}"
+    if body.event == "ticket_created":
+        event_id = f"{body.ticket_id}:created"  # a ticket is created once, however often the trigger fires
+    fields: dict[str, FieldValue] = {"via_channel": body.via, "brand": body.brand}
+    return TicketEvent(
+        source="zendesk",
+        account_id=account,
+        ticket_id=body.ticket_id,
+        event_type=_TRIGGER_EVENTS[body.event],
+        vendor_event_type=f"{TRIGGER_SOURCE}:{body.event}",
+        event_id=event_id,
+        occurred_at=_parse_time(body.created_at if body.event == "ticket_created" else None, received_at),
+        received_at=received_at,
+        dedupe_key=f"zendesk:{account}:trigger:{event_id}",
+        fields={k: v for k, v in fields.items() if v},
+        delivery=_delivery(headers),
+    )
+
+
+def _detail_fields(detail: ZendeskTicketDetail) -> dict[str, FieldValue]:
+    extra = detail.model_extra or {}
+    fields: dict[str, FieldValue] = {}
+    for name in _DETAIL_FIELDS:
+        value = extra.get(name)
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            fields[name] = str(value).lower() if name in ("status", "priority", "type") else str(value)
+    fields["tags"] = list(detail.tags)
+    if detail.via and isinstance(detail.via.get("channel"), str):
+        fields["via_channel"] = detail.via["channel"].lower()
+    return fields
+
+
+def _delivery(headers: Mapping[str, str]) -> dict[str, str]:
+    names = {"x-zendesk-webhook-id": "webhook_id", "x-zendesk-webhook-invocation-id": "invocation_id"}
+    return {key: headers[h] for h, key in names.items() if headers.get(h)}
+
+
+def _bounded(text: str | None, limit: int) -> tuple[str | None, bool]:
+    if text is None or len(text) <= limit:
+        return text, False
+    return text[:limit], True
+
+
+def _parse_time(value: str | None, default: datetime) -> datetime:
+    if not value:
+        return default
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return default
+    return parsed if parsed.tzinfo else default

@@ -1,0 +1,47 @@
+"""Internal messages: the bodies of our own queues. Versioned; old versions must keep parsing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Source = Literal["zendesk", "hubspot"]
+FieldValue = str | int | float | bool | list[str] | None
+
+
+class TicketEvent(BaseModel):
+    """One vendor event about one ticket, as IngestFunction puts it on TriageQueue."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = 1
+    source: Source
+    account_id: str = Field(min_length=1)
+    ticket_id: str = Field(min_length=1)
+    # Normalised across vendors: ticket.created, ticket.comment_added, ticket.property_changed, ...
+    event_type: str = Field(min_length=1)
+    # Exactly what the vendor called it: zen:event-type:ticket.created, ticket.propertyChange, ...
+    vendor_event_type: str = Field(min_length=1)
+    event_id: str = Field(min_length=1)
+    occurred_at: AwareDatetime
+    received_at: AwareDatetime
+    # Same key for every redelivery of this event; what intake and triage deduplicate on.
+    dedupe_key: str = Field(min_length=1, max_length=1024)
+    subject: str | None = None
+    text: str | None = None
+    text_truncated: bool = False
+    fields: dict[str, FieldValue] = Field(default_factory=dict)
+    changes: dict[str, Any] = Field(default_factory=dict)
+    delivery: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def correlation_id(self) -> str:
+        return f"{self.source}:{self.ticket_id}"
+
+
+def utc_from_millis(millis: int) -> datetime:
+    from datetime import UTC
+
+    return datetime.fromtimestamp(millis / 1000, tz=UTC)
