@@ -30,7 +30,9 @@ STEPS = (
     Step("HubSpot batch (4 events)", "ingest__hubspot_batch.json"),
     Step("Zendesk redelivery of the first event", "ingest__zendesk_ticket_created.json"),
     Step("Zendesk event: agent's internal note", "ingest__zendesk_staff_comment.json"),
-    Step("Zendesk event signed with a wrong secret", "ingest__zendesk_priority_changed.json", "bad_signature"),
+    Step(
+        "Zendesk event signed with a wrong secret", "ingest__zendesk_priority_changed.json", "bad_signature"
+    ),
     Step("HubSpot batch signed 10 minutes ago", "ingest__hubspot_batch.json", "stale"),
 )
 

@@ -38,8 +38,11 @@ def apigw_v2_event(
             "domainName": host,
             "domainPrefix": host.split(".")[0],
             "http": {
-                "method": method, "path": raw_path, "protocol": "HTTP/1.1",
-                "sourceIp": source_ip, "userAgent": headers.get("user-agent", ""),
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
             },
             "requestId": uuid.uuid4().hex[:16],
             "routeKey": route.route_key,
@@ -50,7 +53,8 @@ def apigw_v2_event(
         "isBase64Encoded": False,
     }
     if query:
-        event["queryStringParameters"] = dict(p.split("=", 1) if "=" in p else (p, "") for p in query.split("&"))
+        pairs = (p.partition("=") for p in query.split("&") if p)
+        event["queryStringParameters"] = {key: value for key, _, value in pairs}
     if path_params:
         event["pathParameters"] = path_params
     if body:
@@ -102,7 +106,7 @@ class Gateway:
             def do_PATCH(self) -> None:
                 gateway.handle(self)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         return Handler
@@ -114,7 +118,9 @@ class Gateway:
             return
         length = int(request.headers.get("Content-Length") or 0)
         if length > MAX_PAYLOAD_BYTES:
-            _reply(request, 413, b'{"message":"Request Entity Too Large"}', {"Content-Type": "application/json"})
+            _reply(
+                request, 413, b'{"message":"Request Entity Too Large"}', {"Content-Type": "application/json"}
+            )
             request.close_connection = True
             return
         body = request.rfile.read(length) if length else b""

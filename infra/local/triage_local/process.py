@@ -46,7 +46,14 @@ class FunctionProcess:
 
     def start(self) -> None:
         read_fd, write_fd = os.pipe()
-        cmd = [sys.executable, "-m", "triage_local.worker", self.spec.handler, str(self.spec.code_uri), str(write_fd)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "triage_local.worker",
+            self.spec.handler,
+            str(self.spec.code_uri),
+            str(write_fd),
+        ]
         self._proc = subprocess.Popen(
             cmd, env=self._env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1, pass_fds=(write_fd,), cwd=str(self.spec.code_uri),
@@ -67,7 +74,8 @@ class FunctionProcess:
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
                 self.start()
-            assert self._proc is not None and self._proc.stdin is not None
+            assert self._proc is not None
+            assert self._proc.stdin is not None
             self._next_id += 1
             self.invocations += 1
             deadline_ms = int((time.time() + self.spec.timeout) * 1000)

@@ -34,7 +34,12 @@ def _create_queues(template: Template, sqs: Any, stack: str) -> None:
         name = template.resolve(props.get("QueueName")) or f"{stack}-{logical}"
         attributes = {
             key: str(template.resolve(props[key]))
-            for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds")
+            for key in (
+                "VisibilityTimeout",
+                "MessageRetentionPeriod",
+                "DelaySeconds",
+                "ReceiveMessageWaitTimeSeconds",
+            )
             if key in props
         }
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
@@ -67,14 +72,18 @@ def _create_tables(template: Template, ddb: Any, stack: str) -> None:
             "KeySchema": props["KeySchema"],
             "BillingMode": "PAY_PER_REQUEST",
         }
-        indexes = [{k: v for k, v in gsi.items() if k != "ProvisionedThroughput"} for gsi in props.get("GlobalSecondaryIndexes", [])]
+        indexes = [
+            {k: v for k, v in gsi.items() if k != "ProvisionedThroughput"}
+            for gsi in props.get("GlobalSecondaryIndexes", [])
+        ]
         if indexes:
             request["GlobalSecondaryIndexes"] = indexes
         arn = ddb.create_table(**request)["TableDescription"]["TableArn"]
         ttl = props.get("TimeToLiveSpecification")
         if ttl and ttl.get("Enabled"):
             ddb.update_time_to_live(
-                TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
+                TableName=name,
+                TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
             )
         template.physical[logical] = {"Ref": name, "Arn": arn}
 
@@ -83,7 +92,9 @@ def _create_secrets(template: Template, secrets: Any, env: Mapping[str, str]) ->
     for logical, resource in template.resources_of(SECRET).items():
         props = template.resolve(dict(resource.get("Properties") or {}))
         name = props.get("Name") or logical
-        from_env = ((resource.get("Metadata") or {}).get("TriageLocal") or {}).get("SecretStringFromEnv") or []
+        from_env = ((resource.get("Metadata") or {}).get("TriageLocal") or {}).get(
+            "SecretStringFromEnv"
+        ) or []
         value = props.get("SecretString") or json.dumps({k: env[k] for k in from_env if env.get(k)})
         arn = secrets.create_secret(Name=name, SecretString=value)["ARN"]
         template.physical[logical] = {"Ref": arn, "Arn": arn, "Id": arn}

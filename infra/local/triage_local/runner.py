@@ -26,7 +26,11 @@ from triage_local.process import FunctionProcess, InvocationError
 from triage_local.provision import provision
 from triage_local.template import Template
 
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV")
 
 
@@ -50,7 +54,9 @@ class LocalRunner:
         self._log_lock = threading.Lock()
         self._moto: Any = None
         self.endpoint_url = config.endpoint_url
-        self.template = Template.load(config.template_path, region=config.region, overrides=config.parameter_overrides)
+        self.template = Template.load(
+            config.template_path, region=config.region, overrides=config.parameter_overrides
+        )
         self.functions: dict[str, FunctionProcess] = {}
         self.pollers: list[SqsPoller] = []
         self._stop = threading.Event()
@@ -177,7 +183,11 @@ class LocalRunner:
         # (e.g. ZENDESK_BASE_URL pointing at a sandbox).
         env.update({k: environ[k] for k in spec.environment if k in environ})
         env.update(_credentials(self.endpoint_url, environ))
-        python_path = [str(spec.code_uri), *(str(p) for p in spec.layer_paths), str(Path(__file__).parent.parent)]
+        python_path = [
+            str(spec.code_uri),
+            *(str(p) for p in spec.layer_paths),
+            str(Path(__file__).parent.parent),
+        ]
         env.update(
             {
                 "AWS_ENDPOINT_URL": str(self.endpoint_url),
@@ -219,7 +229,9 @@ class LocalRunner:
         for source in spec.sqs_sources:
             sqs = self.session.client("sqs")
             self.pollers.append(
-                SqsPoller(source, function, sqs, self.config.region, self.log, self.config.retry_delay_seconds)
+                SqsPoller(
+                    source, function, sqs, self.config.region, self.log, self.config.retry_delay_seconds
+                )
             )
         for schedule in spec.schedules:
             self._spawn(lambda s=schedule, f=function: self._run_schedule(s, f), f"schedule-{schedule.name}")

@@ -107,7 +107,7 @@ class Template:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             handler = self._intrinsics().get(key)
             if handler:
                 return handler(arg)
@@ -118,7 +118,9 @@ class Template:
             "Ref": self._ref,
             "Fn::GetAtt": self._get_att,
             "Fn::Sub": self._sub,
-            "Fn::Join": lambda a: str(self.resolve(a[0])).join(str(self.resolve(x)) for x in self.resolve(a[1])),
+            "Fn::Join": lambda a: str(self.resolve(a[0])).join(
+                str(self.resolve(x)) for x in self.resolve(a[1])
+            ),
             "Fn::Select": lambda a: self.resolve(a[1])[int(self.resolve(a[0]))],
             "Fn::If": self._if,
             "Fn::Equals": lambda a: self.resolve(a[0]) == self.resolve(a[1]),
@@ -141,7 +143,7 @@ class Template:
         return self.parameter_value(name)
 
     def _get_att(self, arg: Any) -> Any:
-        logical, attribute = (arg.split(".", 1) if isinstance(arg, str) else arg)
+        logical, attribute = arg.split(".", 1) if isinstance(arg, str) else arg
         attrs = self.physical.get(logical)
         if attrs is None or attribute not in attrs:
             return f"{logical}.{attribute}"

@@ -5,11 +5,11 @@ boto3 honours AWS_ENDPOINT_URL itself, which is how the local runner points ever
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str, *, connect_timeout: float = 2.0, read_timeout: float = 3.0) -> Any:
     import boto3
     from botocore.config import Config
@@ -19,4 +19,4 @@ def client(service: str, *, connect_timeout: float = 2.0, read_timeout: float = 
         read_timeout=read_timeout,
         retries={"max_attempts": 2, "mode": "standard"},
     )
-    return boto3.session.Session().client(service, config=config)  # type: ignore[no-untyped-call]
+    return boto3.session.Session().client(service, config=config)

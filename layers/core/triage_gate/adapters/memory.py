@@ -33,10 +33,15 @@ class InMemoryDedupeStore:
         for key in keys:
             item = self.items.get(key)
             lapsed = item is not None and (
-                float(item["expires_at"]) < ts or (item["state"] == "claimed" and float(item["lease_until"]) < ts)
+                float(item["expires_at"]) < ts
+                or (item["state"] == "claimed" and float(item["lease_until"]) < ts)
             )
             if item is None or lapsed:
-                self.items[key] = {"state": "claimed", "lease_until": ts + self.lease, "expires_at": ts + self.ttl}
+                self.items[key] = {
+                    "state": "claimed",
+                    "lease_until": ts + self.lease,
+                    "expires_at": ts + self.ttl,
+                }
                 claimed.add(key)
         return claimed
 

@@ -21,7 +21,10 @@ class SecretsManagerSecrets:
 
         try:
             value = parameters.get_secret(self._secret_id, transform="json", max_age=self._max_age)
-        except (parameters.exceptions.GetParameterError, parameters.exceptions.TransformParameterError) as exc:
+        except (
+            parameters.exceptions.GetParameterError,
+            parameters.exceptions.TransformParameterError,
+        ) as exc:
             raise SecretsUnavailable(f"cannot read secret {self._secret_id}: {exc}") from exc
         if not isinstance(value, dict):
             raise SecretsUnavailable(f"secret {self._secret_id} is not a JSON object")

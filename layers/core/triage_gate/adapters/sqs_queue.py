@@ -30,7 +30,8 @@ class SqsEventQueue:
 
     def _send_chunk(self, entries: list[dict[str, Any]]) -> list[str]:
         """Send one chunk; return the dedupe keys still unsent after ATTEMPTS tries."""
-        pending, lost = entries, []
+        pending: list[dict[str, Any]] = entries
+        lost: list[str] = []
         for attempt in range(ATTEMPTS):
             if attempt:
                 time.sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS)) - 1])
@@ -46,7 +47,9 @@ class SqsEventQueue:
             failures = response.get("Failed", [])
             for failure in failures:
                 logger.warning(
-                    "SendMessageBatch entry failed", code=failure.get("Code"), sender_fault=failure.get("SenderFault")
+                    "SendMessageBatch entry failed",
+                    code=failure.get("Code"),
+                    sender_fault=failure.get("SenderFault"),
                 )
             # A sender fault (e.g. a malformed entry) fails the same way every time: do not retry it.
             lost.extend(by_id[f["Id"]]["_key"] for f in failures if f.get("SenderFault"))

@@ -13,12 +13,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from triage_gate.config import IngestSettings
-from triage_gate.errors import DedupeStoreUnavailable, MalformedJson, PayloadTooLarge, QueueUnavailable
-from triage_gate.errors import UnsupportedMediaType
+from triage_gate.errors import (
+    DedupeStoreUnavailable,
+    MalformedJson,
+    PayloadTooLarge,
+    QueueUnavailable,
+    UnsupportedMediaType,
+)
 from triage_gate.intake import signatures
 from triage_gate.intake.http import WebhookRequest
 from triage_gate.intake.hubspot import parse_hubspot
-from triage_gate.intake.outcomes import EventOutcome, Ignored, IntakeResult, Invalid, Parsed
+from triage_gate.intake.outcomes import EventOutcome, Ignored, IntakeResult, Invalid, Parsed, Status
 from triage_gate.intake.zendesk import parse_zendesk
 from triage_gate.messages import TicketEvent
 from triage_gate.ports import DedupeStore, EventQueue, SecretsProvider
@@ -94,13 +99,17 @@ class IntakeService:
         content_type = request.headers.get("content-type", "")
         media_type = content_type.split(";")[0].strip().lower()
         if media_type != "application/json" and not media_type.endswith("+json"):
-            raise UnsupportedMediaType(f"content-type must be application/json, got {content_type or 'none'!r}")
+            raise UnsupportedMediaType(
+                f"content-type must be application/json, got {content_type or 'none'!r}"
+            )
         try:
             return json.loads(request.body)
         except UnicodeDecodeError as exc:
             raise MalformedJson("body is not UTF-8 text") from exc
         except json.JSONDecodeError as exc:
-            raise MalformedJson(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+            raise MalformedJson(
+                f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            ) from exc
 
     def _accept(self, source: str, parsed: Sequence[Parsed], now: datetime) -> IntakeResult:
         result = IntakeResult(source)
@@ -113,7 +122,9 @@ class IntakeService:
                 result.outcomes.append(EventOutcome(index, "rejected", item.message))
             elif item.dedupe_key in events:
                 result.outcomes.append(
-                    EventOutcome(index, "duplicate", "repeated in batch", item.dedupe_key, item.correlation_id)
+                    EventOutcome(
+                        index, "duplicate", "repeated in batch", item.dedupe_key, item.correlation_id
+                    )
                 )
             else:
                 events[item.dedupe_key] = item
@@ -122,7 +133,7 @@ class IntakeService:
         result.dedupe_bypassed = bypassed
         self._enqueue([events[k] for k in events if k in claimed], track_claims=not bypassed)
         for index, event in by_index.items():
-            status = "accepted" if event.dedupe_key in claimed else "duplicate"
+            status: Status = "accepted" if event.dedupe_key in claimed else "duplicate"
             result.outcomes.append(EventOutcome(index, status, None, event.dedupe_key, event.correlation_id))
         result.outcomes.sort(key=lambda o: o.index)
         return result

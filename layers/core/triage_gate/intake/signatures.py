@@ -52,9 +52,7 @@ def verify_zendesk(
     signature = headers.get(ZENDESK_SIGNATURE_HEADER, "")
     timestamp = headers.get(ZENDESK_TIMESTAMP_HEADER, "")
     if not signature or not timestamp:
-        raise MissingSignature(
-            f"missing {ZENDESK_SIGNATURE_HEADER} or {ZENDESK_TIMESTAMP_HEADER} header"
-        )
+        raise MissingSignature(f"missing {ZENDESK_SIGNATURE_HEADER} or {ZENDESK_TIMESTAMP_HEADER} header")
     if not any(hmac.compare_digest(zendesk_signature(s, timestamp, body), signature) for s in secrets):
         raise InvalidSignature("Zendesk webhook signature does not match the body and timestamp")
     try:
