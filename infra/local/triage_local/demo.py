@@ -30,9 +30,7 @@ STEPS = (
     Step("HubSpot batch (4 events)", "ingest__hubspot_batch.json"),
     Step("Zendesk redelivery of the first event", "ingest__zendesk_ticket_created.json"),
     Step("Zendesk event: agent's internal note", "ingest__zendesk_staff_comment.json"),
-    Step(
-        "Zendesk event signed with a wrong secret", "ingest__zendesk_priority_changed.json", "bad_signature"
-    ),
+    Step("Zendesk event signed with a wrong secret", "ingest__zendesk_priority_changed.json", "bad_signature"),
     Step("HubSpot batch signed 10 minutes ago", "ingest__hubspot_batch.json", "stale"),
 )
 
@@ -83,7 +81,8 @@ def describe(response: requests.Response) -> str:
         return response.text[:80]
     if response.status_code != 200:
         return f"rejected: {body.get('error')} ({body.get('message')})"
-    parts = [f"{body[k]} {k}" for k in ("accepted", "duplicates", "ignored", "rejected") if body.get(k)]
+    labels = {"accepted": "accepted", "duplicates": "duplicate", "ignored": "ignored", "rejected": "rejected"}
+    parts = [f"{body[key]} {label}" for key, label in labels.items() if body.get(key)]
     details = sorted({e["detail"] for e in body.get("events", []) if e.get("detail")})
     return ", ".join(parts) + (f" [{'; '.join(details)}]" if details else "")
 

@@ -110,13 +110,9 @@ def _add_event(template: Template, spec: FunctionSpec, name: str, event: dict[st
         spec.routes.append(HttpRoute(str(props.get("Method", "ANY")).upper(), str(props.get("Path", "/"))))
     elif kind == "SQS":
         queue_ref = props["Queue"]
-        logical = (
-            queue_ref["Fn::GetAtt"][0] if isinstance(queue_ref, dict) and "Fn::GetAtt" in queue_ref else None
-        )
+        logical = queue_ref["Fn::GetAtt"][0] if isinstance(queue_ref, dict) and "Fn::GetAtt" in queue_ref else None
         if logical is None or logical not in template.physical:
-            raise TemplateError(
-                f"{spec.logical_id}.{name}: SQS Queue must be !GetAtt <Queue>.Arn of a template queue"
-            )
+            raise TemplateError(f"{spec.logical_id}.{name}: SQS Queue must be !GetAtt <Queue>.Arn of a template queue")
         physical = template.physical[logical]
         spec.sqs_sources.append(
             SqsSource(
@@ -124,8 +120,7 @@ def _add_event(template: Template, spec: FunctionSpec, name: str, event: dict[st
                 queue_url=physical["QueueUrl"],
                 queue_arn=physical["Arn"],
                 batch_size=int(template.resolve(props.get("BatchSize", 10))),
-                report_batch_item_failures="ReportBatchItemFailures"
-                in (props.get("FunctionResponseTypes") or []),
+                report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
             )
         )
     elif kind in ("Schedule", "ScheduleV2"):

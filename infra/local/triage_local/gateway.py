@@ -118,9 +118,7 @@ class Gateway:
             return
         length = int(request.headers.get("Content-Length") or 0)
         if length > MAX_PAYLOAD_BYTES:
-            _reply(
-                request, 413, b'{"message":"Request Entity Too Large"}', {"Content-Type": "application/json"}
-            )
+            _reply(request, 413, b'{"message":"Request Entity Too Large"}', {"Content-Type": "application/json"})
             request.close_connection = True
             return
         body = request.rfile.read(length) if length else b""

@@ -73,9 +73,7 @@ class SqsPoller:
         try:
             result = self.function.invoke(event)
         except InvocationError as exc:
-            self._log(
-                self.function.name, f"batch of {len(messages)} failed ({exc.kind}); records will be retried"
-            )
+            self._log(self.function.name, f"batch of {len(messages)} failed ({exc.kind}); records will be retried")
             self._retry(messages)
             return
         failed_ids = set()

@@ -92,9 +92,7 @@ def _create_secrets(template: Template, secrets: Any, env: Mapping[str, str]) ->
     for logical, resource in template.resources_of(SECRET).items():
         props = template.resolve(dict(resource.get("Properties") or {}))
         name = props.get("Name") or logical
-        from_env = ((resource.get("Metadata") or {}).get("TriageLocal") or {}).get(
-            "SecretStringFromEnv"
-        ) or []
+        from_env = ((resource.get("Metadata") or {}).get("TriageLocal") or {}).get("SecretStringFromEnv") or []
         value = props.get("SecretString") or json.dumps({k: env[k] for k in from_env if env.get(k)})
         arn = secrets.create_secret(Name=name, SecretString=value)["ARN"]
         template.physical[logical] = {"Ref": arn, "Arn": arn, "Id": arn}

@@ -54,9 +54,7 @@ class LocalRunner:
         self._log_lock = threading.Lock()
         self._moto: Any = None
         self.endpoint_url = config.endpoint_url
-        self.template = Template.load(
-            config.template_path, region=config.region, overrides=config.parameter_overrides
-        )
+        self.template = Template.load(config.template_path, region=config.region, overrides=config.parameter_overrides)
         self.functions: dict[str, FunctionProcess] = {}
         self.pollers: list[SqsPoller] = []
         self._stop = threading.Event()
@@ -229,9 +227,7 @@ class LocalRunner:
         for source in spec.sqs_sources:
             sqs = self.session.client("sqs")
             self.pollers.append(
-                SqsPoller(
-                    source, function, sqs, self.config.region, self.log, self.config.retry_delay_seconds
-                )
+                SqsPoller(source, function, sqs, self.config.region, self.log, self.config.retry_delay_seconds)
             )
         for schedule in spec.schedules:
             self._spawn(lambda s=schedule, f=function: self._run_schedule(s, f), f"schedule-{schedule.name}")

@@ -118,9 +118,7 @@ class Template:
             "Ref": self._ref,
             "Fn::GetAtt": self._get_att,
             "Fn::Sub": self._sub,
-            "Fn::Join": lambda a: str(self.resolve(a[0])).join(
-                str(self.resolve(x)) for x in self.resolve(a[1])
-            ),
+            "Fn::Join": lambda a: str(self.resolve(a[0])).join(str(self.resolve(x)) for x in self.resolve(a[1])),
             "Fn::Select": lambda a: self.resolve(a[1])[int(self.resolve(a[0]))],
             "Fn::If": self._if,
             "Fn::Equals": lambda a: self.resolve(a[0]) == self.resolve(a[1]),

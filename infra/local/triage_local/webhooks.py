@@ -31,9 +31,7 @@ class Sample:
         data = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(data, dict) and data.get("version") == "2.0" and "rawPath" in data:
             source = data["rawPath"].rstrip("/").rsplit("/", 1)[-1]
-            headers = {
-                k: v for k, v in (data.get("headers") or {}).items() if k.lower() not in SIGNATURE_HEADERS
-            }
+            headers = {k: v for k, v in (data.get("headers") or {}).items() if k.lower() not in SIGNATURE_HEADERS}
             headers = {k: v for k, v in headers.items() if k.lower() not in ("host", "content-length")}
             return cls(source, data.get("body", "").encode("utf-8"), headers)
         source = "hubspot" if isinstance(data, list) else "zendesk"
@@ -51,9 +49,7 @@ def signed_headers(sample: Sample, secret: str, url: str, *, age: timedelta = ti
 
 def send(sample: Sample, base_url: str, secret: str, *, age: timedelta = timedelta(0)) -> requests.Response:
     url = f"{base_url.rstrip('/')}/webhooks/{sample.source}"
-    return requests.post(
-        url, data=sample.body, headers=signed_headers(sample, secret, url, age=age), timeout=15
-    )
+    return requests.post(url, data=sample.body, headers=signed_headers(sample, secret, url, age=age), timeout=15)
 
 
 def signed_event(path: Path, secret: str, url: str | None = None) -> dict[str, Any]:

@@ -30,9 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"triage-gate {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    local = sub.add_parser(
-        "local", help="run the whole stack locally (embedded moto unless AWS_ENDPOINT_URL is set)"
-    )
+    local = sub.add_parser("local", help="run the whole stack locally (embedded moto unless AWS_ENDPOINT_URL is set)")
     local.add_argument("--port", type=int, default=3000, help="HTTP port for the API routes (default 3000)")
     local.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     local.add_argument("--template", type=Path, default=Path("template.yaml"), help="SAM template to run")
@@ -45,9 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     local.set_defaults(func=_cmd_local)
 
-    demo = sub.add_parser(
-        "demo", help="replay signed sample webhooks through a local stack and show the outcomes"
-    )
+    demo = sub.add_parser("demo", help="replay signed sample webhooks through a local stack and show the outcomes")
     demo.add_argument("--port", type=int, default=0, help="HTTP port (default: any free port)")
     demo.add_argument("--root", type=Path, default=Path("."), help="project root (template.yaml, events/)")
     demo.set_defaults(func=_cmd_demo)
@@ -55,14 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     send = sub.add_parser("send", help="sign a sample webhook like the vendor does and POST it")
     send.add_argument("file", type=Path, help="an events/ sample or a raw vendor JSON body")
     send.add_argument("--url", default="http://127.0.0.1:3000", help="base URL of the stack")
-    send.add_argument(
-        "--secret", help="signing secret (default: $ZENDESK_WEBHOOK_SECRET / $HUBSPOT_CLIENT_SECRET)"
-    )
+    send.add_argument("--secret", help="signing secret (default: $ZENDESK_WEBHOOK_SECRET / $HUBSPOT_CLIENT_SECRET)")
     send.set_defaults(func=_cmd_send)
 
-    sign = sub.add_parser(
-        "sign-event", help="print an events/ sample with fresh signatures (for sam local invoke)"
-    )
+    sign = sub.add_parser("sign-event", help="print an events/ sample with fresh signatures (for sam local invoke)")
     sign.add_argument("file", type=Path)
     sign.add_argument("--secret", help="signing secret (default: from the environment)")
     sign.add_argument("--url", help="URL HubSpot would call (default: https://<host header><rawPath>)")
@@ -98,9 +90,7 @@ def _cmd_local(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"triage local: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
-    print(
-        f"Triage Gate local stack on {runner.base_url} (AWS endpoint {runner.endpoint_url}); Ctrl-C stops it."
-    )
+    print(f"Triage Gate local stack on {runner.base_url} (AWS endpoint {runner.endpoint_url}); Ctrl-C stops it.")
     for function in runner.functions.values():
         for route in function.spec.routes:
             print(f"  {route.route_key:<28} -> {function.name}")
@@ -151,9 +141,7 @@ def _cmd_sign_event(args: argparse.Namespace) -> int:
         return 2
     secret = _secret_for(sample.source, args.secret)
     if not secret:
-        print(
-            f"triage sign-event: no secret; pass --secret or set {SECRET_ENV[sample.source]}", file=sys.stderr
-        )
+        print(f"triage sign-event: no secret; pass --secret or set {SECRET_ENV[sample.source]}", file=sys.stderr)
         return 2
     print(json.dumps(signed_event(args.file, secret, args.url), indent=2))
     return 0

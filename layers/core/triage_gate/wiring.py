@@ -22,9 +22,7 @@ def intake_service() -> IntakeService:
         ttl_seconds=settings.dedupe_ttl_seconds,
         lease_seconds=settings.dedupe_lease_seconds,
     )
-    return IntakeService(
-        settings, vendor_secrets(), dedupe, SqsEventQueue(settings.triage_queue_url, client("sqs"))
-    )
+    return IntakeService(settings, vendor_secrets(), dedupe, SqsEventQueue(settings.triage_queue_url, client("sqs")))
 
 
 def vendor_secrets() -> SecretsProvider:
@@ -32,7 +30,5 @@ def vendor_secrets() -> SecretsProvider:
 
     settings = ingest_settings()
     if settings.triage_secret_id:
-        return SecretsManagerSecrets(
-            settings.triage_secret_id, max_age_seconds=settings.secrets_max_age_seconds
-        )
+        return SecretsManagerSecrets(settings.triage_secret_id, max_age_seconds=settings.secrets_max_age_seconds)
     return EnvironmentSecrets()

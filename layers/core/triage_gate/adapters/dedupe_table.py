@@ -19,9 +19,7 @@ from triage_gate.observability import logger
 
 T = TypeVar("T")
 PARALLELISM = 8
-_CLAIM_CONDITION = (
-    "attribute_not_exists(pk) OR expires_at < :now OR (#state = :claimed AND lease_until < :now)"
-)
+_CLAIM_CONDITION = "attribute_not_exists(pk) OR expires_at < :now OR (#state = :claimed AND lease_until < :now)"
 
 
 class DynamoDedupeStore:

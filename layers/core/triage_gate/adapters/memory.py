@@ -33,8 +33,7 @@ class InMemoryDedupeStore:
         for key in keys:
             item = self.items.get(key)
             lapsed = item is not None and (
-                float(item["expires_at"]) < ts
-                or (item["state"] == "claimed" and float(item["lease_until"]) < ts)
+                float(item["expires_at"]) < ts or (item["state"] == "claimed" and float(item["lease_until"]) < ts)
             )
             if item is None or lapsed:
                 self.items[key] = {

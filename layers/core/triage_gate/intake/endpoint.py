@@ -30,9 +30,7 @@ def handle_webhook_event(event: Mapping[str, Any]) -> dict[str, Any]:
         return rejection_response(exc)
     except TemporarilyUnavailable as exc:
         count("WebhookUnavailable", Source=source, Reason=exc.reason)
-        logger.error(
-            "webhook not taken; vendor must redeliver", source=source, reason=exc.reason, detail=exc.message
-        )
+        logger.error("webhook not taken; vendor must redeliver", source=source, reason=exc.reason, detail=exc.message)
         return unavailable_response(exc, _retry_after())
     except ConfigurationError as exc:
         count("WebhookUnavailable", Source=source, Reason="misconfigured")

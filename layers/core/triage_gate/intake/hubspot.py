@@ -46,9 +46,7 @@ class HubSpotEvent(BaseModel):
     @property
     def dedupe_key(self) -> str:
         # HubSpot: eventId alone "is not guaranteed to be unique".
-        return (
-            f"hubspot:{self.portalId}:{self.subscriptionId}:{self.eventId}:{self.objectId}:{self.occurredAt}"
-        )
+        return f"hubspot:{self.portalId}:{self.subscriptionId}:{self.eventId}:{self.objectId}:{self.occurredAt}"
 
 
 def parse_hubspot(body: Any, *, received_at: datetime, handled_types: frozenset[str]) -> list[Parsed]:
@@ -57,9 +55,7 @@ def parse_hubspot(body: Any, *, received_at: datetime, handled_types: frozenset[
     if not body:
         raise InvalidPayload("$: the batch holds no events", field="$")
     if len(body) > MAX_BATCH:
-        raise InvalidPayload(
-            f"$: {len(body)} events in one batch; HubSpot sends at most {MAX_BATCH}", field="$"
-        )
+        raise InvalidPayload(f"$: {len(body)} events in one batch; HubSpot sends at most {MAX_BATCH}", field="$")
     parsed = [_parse_one(i, item, received_at, handled_types) for i, item in enumerate(body)]
     invalid = [p for p in parsed if isinstance(p, Invalid)]
     if len(invalid) == len(parsed):

@@ -75,9 +75,7 @@ class IntakeService:
             request.headers, request.body, keys, method=request.method, uri=self.hubspot_uri(request),
             now=now, max_age_seconds=self._settings.hubspot_signature_max_age_seconds,
         )  # fmt: skip
-        parsed = parse_hubspot(
-            self._json(request), received_at=now, handled_types=self._settings.hubspot_event_types
-        )
+        parsed = parse_hubspot(self._json(request), received_at=now, handled_types=self._settings.hubspot_event_types)
         return self._accept("hubspot", parsed, now)
 
     def hubspot_uri(self, request: WebhookRequest) -> str:
@@ -99,17 +97,13 @@ class IntakeService:
         content_type = request.headers.get("content-type", "")
         media_type = content_type.split(";")[0].strip().lower()
         if media_type != "application/json" and not media_type.endswith("+json"):
-            raise UnsupportedMediaType(
-                f"content-type must be application/json, got {content_type or 'none'!r}"
-            )
+            raise UnsupportedMediaType(f"content-type must be application/json, got {content_type or 'none'!r}")
         try:
             return json.loads(request.body)
         except UnicodeDecodeError as exc:
             raise MalformedJson("body is not UTF-8 text") from exc
         except json.JSONDecodeError as exc:
-            raise MalformedJson(
-                f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-            ) from exc
+            raise MalformedJson(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
 
     def _accept(self, source: str, parsed: Sequence[Parsed], now: datetime) -> IntakeResult:
         result = IntakeResult(source)
@@ -122,9 +116,7 @@ class IntakeService:
                 result.outcomes.append(EventOutcome(index, "rejected", item.message))
             elif item.dedupe_key in events:
                 result.outcomes.append(
-                    EventOutcome(
-                        index, "duplicate", "repeated in batch", item.dedupe_key, item.correlation_id
-                    )
+                    EventOutcome(index, "duplicate", "repeated in batch", item.dedupe_key, item.correlation_id)
                 )
             else:
                 events[item.dedupe_key] = item
