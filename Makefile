@@ -70,6 +70,9 @@ integration: venv ## integration tests (moto, fake vendors, local runner on loop
 
 build: venv tools ## sam build (the layer holds the package and its dependencies)
 	$(SAM) build --template template.yaml
+	@test -f .aws-sam/build/CoreLayer/python/triage_gate/__init__.py || { echo "built layer lacks triage_gate"; exit 1; }
+	@test -d .aws-sam/build/CoreLayer/python/pydantic_core || { echo "built layer lacks its dependencies"; exit 1; }
+	@echo "layer: $$(du -sh .aws-sam/build/CoreLayer | cut -f1) (triage_gate + dependencies)"
 
 demo: venv ## run the whole pipeline locally on the embedded defaults and show what happened
 	$(VENV)/bin/triage demo

@@ -121,7 +121,8 @@ class Template:
             "Fn::Join": lambda a: str(self.resolve(a[0])).join(str(self.resolve(x)) for x in self.resolve(a[1])),
             "Fn::Select": lambda a: self.resolve(a[1])[int(self.resolve(a[0]))],
             "Fn::If": self._if,
-            "Fn::Equals": lambda a: self.resolve(a[0]) == self.resolve(a[1]),
+            # CloudFormation compares values as strings ("0" equals 0).
+            "Fn::Equals": lambda a: str(self.resolve(a[0])) == str(self.resolve(a[1])),
             "Fn::Not": lambda a: not self.resolve(a[0]),
             "Fn::And": lambda a: all(self.resolve(x) for x in a),
             "Fn::Or": lambda a: any(self.resolve(x) for x in a),

@@ -18,11 +18,16 @@ def intake_service() -> IntakeService:
     settings = ingest_settings()
     dedupe = DynamoDedupeStore(
         settings.dedupe_table_name,
-        client("dynamodb"),
+        client("dynamodb", connect_timeout=1.0, read_timeout=2.0),
         ttl_seconds=settings.dedupe_ttl_seconds,
         lease_seconds=settings.dedupe_lease_seconds,
     )
-    return IntakeService(settings, vendor_secrets(), dedupe, SqsEventQueue(settings.triage_queue_url, client("sqs")))
+    return IntakeService(
+        settings,
+        vendor_secrets(),
+        dedupe,
+        SqsEventQueue(settings.triage_queue_url, client("sqs", connect_timeout=1.0, read_timeout=2.0)),
+    )
 
 
 def vendor_secrets() -> SecretsProvider:

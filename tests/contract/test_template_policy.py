@@ -1,0 +1,83 @@
+"""House rules for template.yaml, checked on every run (what custom cfn-lint rules would encode)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import ROOT
+from triage_local.template import Template
+
+TEMPLATE = Template.load(ROOT / "template.yaml", region="us-east-1")
+FUNCTIONS = TEMPLATE.resources_of("AWS::Serverless::Function")
+QUEUES = TEMPLATE.resources_of("AWS::SQS::Queue")
+ALARMS = TEMPLATE.resources_of("AWS::CloudWatch::Alarm")
+
+
+def _dead_letter_queues() -> set[str]:
+    targets = set()
+    for queue in QUEUES.values():
+        redrive = (queue.get("Properties") or {}).get("RedrivePolicy")
+        if redrive:
+            targets.add(redrive["deadLetterTargetArn"]["Fn::GetAtt"][0])
+    return targets
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_function_has_a_log_group_with_retention(function):
+    groups = [
+        g["Properties"]
+        for g in TEMPLATE.resources_of("AWS::Logs::LogGroup").values()
+        if g["Properties"].get("LogGroupName") == {"Fn::Sub": f"/aws/lambda/${{{function}}}"}
+    ]
+    assert groups, f"{function} has no /aws/lambda log group"
+    assert groups[0].get("RetentionInDays")
+
+
+@pytest.mark.parametrize("queue", sorted(set(QUEUES) - _dead_letter_queues()))
+def test_every_work_queue_redrives_to_a_dlq_with_an_alarm(queue):
+    redrive = QUEUES[queue]["Properties"].get("RedrivePolicy")
+    assert redrive, f"{queue} has no RedrivePolicy"
+    dlq = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    watched = [
+        a
+        for a in ALARMS.values()
+        if a["Properties"].get("Dimensions", [{}])[0].get("Value") == {"Fn::GetAtt": [dlq, "QueueName"]}
+    ]
+    assert watched, f"no alarm watches {dlq}"
+    assert watched[0]["Properties"]["AlarmActions"]
+
+
+@pytest.mark.parametrize("queue", sorted(QUEUES))
+def test_every_queue_is_encrypted(queue):
+    assert QUEUES[queue]["Properties"].get("SqsManagedSseEnabled") is True
+
+
+def test_queue_visibility_timeout_is_at_least_six_times_its_consumers_timeout():
+    default_timeout = TEMPLATE.function_globals().get("Timeout", 3)
+    for name, function in FUNCTIONS.items():
+        props = function["Properties"]
+        for event in (props.get("Events") or {}).values():
+            if event["Type"] != "SQS":
+                continue
+            queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
+            visibility = QUEUES[queue]["Properties"]["VisibilityTimeout"]
+            assert visibility >= 6 * props.get("Timeout", default_timeout), f"{queue} vs {name}"
+
+
+def test_no_wildcard_actions_in_inline_policies():
+    for name, function in FUNCTIONS.items():
+        for policy in function["Properties"].get("Policies") or []:
+            for statement in (policy.get("Statement") or []) if isinstance(policy, dict) else []:
+                assert statement.get("Action") not in ("*", ["*"]), name
+
+
+def test_runtime_and_architecture_match_the_lambda_target():
+    glob = TEMPLATE.function_globals()
+    assert glob["Runtime"] == "python3.13"
+    assert glob["Architectures"] == ["arm64"]
+    assert glob["Tracing"] == "Active"
+
+
+def test_every_alarm_notifies_the_on_call_topic():
+    for name, alarm in ALARMS.items():
+        assert alarm["Properties"].get("AlarmActions") == [{"Ref": "AlarmTopic"}], name
