@@ -23,7 +23,8 @@ class HubSpotEvent(BaseModel):
     subscriptionId: VendorId
     portalId: VendorId
     objectId: VendorId
-    occurredAt: int = Field(ge=0)
+    # Upper bound: the last millisecond of year 9999 (datetime's range).
+    occurredAt: int = Field(ge=0, le=253_402_300_799_999)
     # Real deliveries say subscriptionType; one copy of the docs calls it eventType. Accept both.
     subscriptionType: str | None = None
     eventType: str | None = None

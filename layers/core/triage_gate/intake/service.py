@@ -102,6 +102,8 @@ class IntakeService:
             return json.loads(request.body)
         except UnicodeDecodeError as exc:
             raise MalformedJson("body is not UTF-8 text") from exc
+        except RecursionError as exc:
+            raise MalformedJson("body nests JSON too deeply") from exc
         except json.JSONDecodeError as exc:
             raise MalformedJson(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
 

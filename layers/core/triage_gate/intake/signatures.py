@@ -53,7 +53,8 @@ def verify_zendesk(
     timestamp = headers.get(ZENDESK_TIMESTAMP_HEADER, "")
     if not signature or not timestamp:
         raise MissingSignature(f"missing {ZENDESK_SIGNATURE_HEADER} or {ZENDESK_TIMESTAMP_HEADER} header")
-    if not any(hmac.compare_digest(zendesk_signature(s, timestamp, body), signature) for s in secrets):
+    given = signature.encode("utf-8")  # bytes: compare_digest refuses non-ASCII str
+    if not any(hmac.compare_digest(zendesk_signature(s, timestamp, body).encode(), given) for s in secrets):
         raise InvalidSignature("Zendesk webhook signature does not match the body and timestamp")
     try:
         signed_at = datetime.fromisoformat(timestamp)
@@ -79,7 +80,8 @@ def verify_hubspot_v3(
     if not signature or not timestamp:
         raise MissingSignature(f"missing {HUBSPOT_SIGNATURE_HEADER} or {HUBSPOT_TIMESTAMP_HEADER} header")
     expected = (hubspot_v3_signature(s, method, uri, body, timestamp) for s in secrets)
-    if not any(hmac.compare_digest(e, signature) for e in expected):
+    given = signature.encode("utf-8")
+    if not any(hmac.compare_digest(e.encode(), given) for e in expected):
         raise InvalidSignature(f"HubSpot v3 signature does not match {method} {uri}, the body and timestamp")
     if not timestamp.isdigit():
         raise StaleTimestamp(f"{HUBSPOT_TIMESTAMP_HEADER} is not a millisecond epoch timestamp")

@@ -15,6 +15,7 @@ from triage_gate.intake.payload_fields import VendorId, first_error
 from triage_gate.messages import FieldValue, TicketEvent
 
 M = TypeVar("M", bound=BaseModel)
+MAX_HEADER_ID = 128
 TRIGGER_SOURCE = "zendesk-trigger"
 _TRIGGER_EVENTS = {"ticket_created": "ticket.created", "ticket_updated": "ticket.updated"}
 _DETAIL_FIELDS = (
@@ -31,6 +32,22 @@ class ZendeskTicketDetail(BaseModel):
     description: str | None = None
     tags: list[str] = Field(default_factory=list)
     via: dict[str, Any] | None = None
+
+
+class ZendeskCommentAuthor(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: VendorId | None = None
+    is_staff: bool | None = None
+
+
+class ZendeskComment(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: VendorId | None = None
+    body: str | None = None
+    is_public: bool | None = None
+    author: ZendeskCommentAuthor | None = None
 
 
 class ZendeskEventEnvelope(BaseModel):
@@ -108,11 +125,11 @@ def _from_envelope(
     correlation_id = f"zendesk:{detail.id}"
     if event_type not in handled_types:
         return Ignored("event_type_not_handled", envelope.type, correlation_id)
-    comment = envelope.event.get("comment") if isinstance(envelope.event.get("comment"), dict) else None
-    if comment and (comment.get("author") or {}).get("is_staff") is True:
+    comment = _comment(envelope.event)
+    if comment and comment.author and comment.author.is_staff is True:
         # Agents' and our own notes: classifying them would loop on our write-backs.
         return Ignored("staff_comment", envelope.type, correlation_id)
-    text = comment.get("body") if comment else detail.description
+    text = comment.body if comment else detail.description
     text, truncated = _bounded(text, max_text_chars)
     return TicketEvent(
         source="zendesk",
@@ -133,14 +150,32 @@ def _from_envelope(
     )
 
 
+def _comment(event: dict[str, Any]) -> ZendeskComment | None:
+    if "comment" not in event or event["comment"] is None:
+        return None
+    try:
+        return ZendeskComment.model_validate(event["comment"])
+    except ValidationError as exc:
+        field, message = first_error(exc, prefix="event.comment")
+        raise InvalidPayload(message, field=field) from exc
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """An unsigned header that ends up in a dedupe key: bounded, or the request is refused."""
+    value = headers.get(name)
+    if value and len(value) > MAX_HEADER_ID:
+        raise InvalidPayload(f"header {name} is longer than {MAX_HEADER_ID} characters", field=name)
+    return value or None
+
+
 def _from_trigger(body: ZendeskTriggerBody, headers: Mapping[str, str], received_at: datetime) -> TicketEvent:
-    account = headers.get("x-zendesk-account-id") or headers.get("x-zendesk-webhook-id") or "unknown"
+    account = _header(headers, "x-zendesk-account-id") or _header(headers, "x-zendesk-webhook-id") or "unknown"
     signed_at = headers.get("x-zendesk-webhook-signature-timestamp", "")
     # The invocation id is what stays the same across Zendesk's retries of one delivery.
-    event_id = headers.get("x-zendesk-webhook-invocation-id") or f"{body.ticket_id}:{body.event}:{signed_at}"
+    event_id = _header(headers, "x-zendesk-webhook-invocation-id") or f"{body.ticket_id}:{body.event}:{signed_at}"
     if body.event == "ticket_created":
         event_id = f"{body.ticket_id}:created"  # a ticket is created once, however often the trigger fires
-    fields: dict[str, FieldValue] = {"via_channel": body.via, "brand": body.brand}
+    fields: dict[str, FieldValue] = {"via_channel": _via_channel(body.via), "brand": body.brand}
     return TicketEvent(
         source="zendesk",
         account_id=account,
@@ -154,6 +189,14 @@ def _from_trigger(body: ZendeskTriggerBody, headers: Mapping[str, str], received
         fields={k: v for k, v in fields.items() if v},
         delivery=_delivery(headers),
     )
+
+
+def _via_channel(via: str | None) -> str | None:
+    """Trigger placeholders render "Mail" / "Web form"; event subscriptions say "email" / "web_form"."""
+    if not via:
+        return None
+    normalised = via.strip().lower().replace(" ", "_")
+    return {"mail": "email"}.get(normalised, normalised)
 
 
 def _detail_fields(detail: ZendeskTicketDetail) -> dict[str, FieldValue]:
