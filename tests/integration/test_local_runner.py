@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -32,7 +33,7 @@ def _environ() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def runner() -> Iterator[LocalRunner]:
     config = RunnerConfig(template_path=ROOT / "template.yaml", port=0, environ=_environ())
-    with LocalRunner(config, log=open(os.devnull, "w")) as running:
+    with LocalRunner(config, log=io.StringIO()) as running:
         yield running
 
 
@@ -115,7 +116,7 @@ def echo_runner() -> Iterator[LocalRunner]:
         retry_delay_seconds=0,
         parameter_overrides={"StageName": "ci"},
     )
-    with LocalRunner(config, log=open(os.devnull, "w")) as running:
+    with LocalRunner(config, log=io.StringIO()) as running:
         yield running
 
 
@@ -199,3 +200,36 @@ def test_triage_local_stops_cleanly_on_ctrl_c(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_runner_reuses_resources_on_an_endpoint_the_user_runs():
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        urls = []
+        for _ in range(2):
+            config = RunnerConfig(
+                template_path=ROOT / "template.yaml", port=0, endpoint_url=f"http://{host}:{port}", environ=_environ()
+            )
+            with LocalRunner(config, log=io.StringIO()) as running:
+                urls.append(running.physical_id("TriageQueue"))
+                assert running.endpoint_url == f"http://{host}:{port}"
+        assert urls[0] == urls[1]
+    finally:
+        server.stop()
+
+
+def test_triage_send_posts_a_signed_sample_to_the_runner(runner, capsys):
+    from triage_gate.cli import main
+
+    path = EVENTS_DIR / "ingest__zendesk_priority_changed.json"
+    secret = SECRETS["ZENDESK_WEBHOOK_SECRET"]
+
+    assert main(["send", str(path), "--url", runner.base_url, "--secret", secret]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("HTTP 200")
+    assert json.loads(out.split("\n", 1)[1])["accepted"] == 1
+    assert main(["send", str(path), "--url", runner.base_url, "--secret", "wrong"]) == 1

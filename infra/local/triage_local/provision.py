@@ -7,6 +7,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from triage_local.template import Template
 
 QUEUE = "AWS::SQS::Queue"
@@ -42,7 +44,13 @@ def _create_queues(template: Template, sqs: Any, stack: str) -> None:
             )
             if key in props
         }
-        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        try:
+            url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        except ClientError as exc:  # an endpoint the user runs may hold it already, configured differently
+            if _code(exc) not in ("QueueAlreadyExists", "QueueNameExists"):
+                raise
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         template.physical[logical] = {"Ref": url, "QueueUrl": url, "Arn": arn, "QueueName": name}
     for logical in ordered:
@@ -78,7 +86,12 @@ def _create_tables(template: Template, ddb: Any, stack: str) -> None:
         ]
         if indexes:
             request["GlobalSecondaryIndexes"] = indexes
-        arn = ddb.create_table(**request)["TableDescription"]["TableArn"]
+        try:
+            arn = ddb.create_table(**request)["TableDescription"]["TableArn"]
+        except ClientError as exc:
+            if _code(exc) != "ResourceInUseException":
+                raise
+            arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
         ttl = props.get("TimeToLiveSpecification")
         if ttl and ttl.get("Enabled"):
             ddb.update_time_to_live(
@@ -94,7 +107,12 @@ def _create_secrets(template: Template, secrets: Any, env: Mapping[str, str]) ->
         name = props.get("Name") or logical
         from_env = ((resource.get("Metadata") or {}).get("TriageLocal") or {}).get("SecretStringFromEnv") or []
         value = props.get("SecretString") or json.dumps({k: env[k] for k in from_env if env.get(k)})
-        arn = secrets.create_secret(Name=name, SecretString=value)["ARN"]
+        try:
+            arn = secrets.create_secret(Name=name, SecretString=value)["ARN"]
+        except ClientError as exc:
+            if _code(exc) != "ResourceExistsException":
+                raise
+            arn = secrets.put_secret_value(SecretId=name, SecretString=value)["ARN"]
         template.physical[logical] = {"Ref": arn, "Arn": arn, "Id": arn}
 
 
@@ -103,3 +121,7 @@ def _create_topics(template: Template, sns: Any, stack: str) -> None:
         props = template.resolve(dict(resource.get("Properties") or {}))
         arn = sns.create_topic(Name=props.get("TopicName") or f"{stack}-{logical}")["TopicArn"]
         template.physical[logical] = {"Ref": arn, "TopicArn": arn, "TopicName": arn.rsplit(":", 1)[-1]}
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

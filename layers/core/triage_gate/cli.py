@@ -7,8 +7,12 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from triage_gate import __version__
+
+if TYPE_CHECKING:
+    from triage_local.webhooks import Sample
 
 SECRET_ENV = {"zendesk": "ZENDESK_WEBHOOK_SECRET", "hubspot": "HUBSPOT_CLIENT_SECRET"}
 
@@ -82,12 +86,21 @@ def _cmd_local(args: argparse.Namespace) -> int:
         parameter_overrides=overrides,
         retry_delay_seconds=args.retry_delay,
     )
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    runner = LocalRunner(config)
     try:
-        runner = LocalRunner(config).start()
+        runner.start()
     except (TemplateError, FileNotFoundError) as exc:
+        runner.stop()
         print(f"triage local: {exc}", file=sys.stderr)
         return 2
+    except (BotoCoreError, ClientError) as exc:
+        runner.stop()
+        print(f"triage local: cannot provision at {runner.endpoint_url}: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
+        runner.stop()
         print(f"triage local: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
     print(f"Triage Gate local stack on {runner.base_url} (AWS endpoint {runner.endpoint_url}); Ctrl-C stops it.")
@@ -107,23 +120,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args.root.resolve(), args.port)
 
 
-def _secret_for(source: str, given: str | None) -> str | None:
-    return given or os.environ.get(SECRET_ENV[source])
-
-
 def _cmd_send(args: argparse.Namespace) -> int:
     import requests
 
     from triage_local.webhooks import send
 
-    sample = _load_sample(args.file)
-    if sample is None:
-        return 2
-    secret = _secret_for(sample.source, args.secret)
-    if not secret:
-        print(f"triage send: no secret; pass --secret or set {SECRET_ENV[sample.source]}", file=sys.stderr)
+    loaded = _sample_and_secret("send", args.file, args.secret)
+    if loaded is None:
         return 2
     try:
+        sample, secret = loaded
         response = send(sample, args.url, secret)
     except requests.RequestException as exc:
         print(f"triage send: {args.url} did not answer: {exc}", file=sys.stderr)
@@ -136,32 +142,33 @@ def _cmd_send(args: argparse.Namespace) -> int:
 def _cmd_sign_event(args: argparse.Namespace) -> int:
     from triage_local.webhooks import signed_event
 
-    sample = _load_sample(args.file)
-    if sample is None:
+    loaded = _sample_and_secret("sign-event", args.file, args.secret)
+    if loaded is None:
         return 2
-    secret = _secret_for(sample.source, args.secret)
-    if not secret:
-        print(f"triage sign-event: no secret; pass --secret or set {SECRET_ENV[sample.source]}", file=sys.stderr)
-        return 2
-    print(json.dumps(signed_event(args.file, secret, args.url), indent=2))
+    print(json.dumps(signed_event(args.file, loaded[1], args.url), indent=2))
     return 0
 
 
-def _load_sample(path: Path):  # type: ignore[no-untyped-def]
+def _sample_and_secret(command: str, path: Path, given_secret: str | None) -> tuple[Sample, str] | None:
+    """The sample at ``path`` and the secret to sign it with, or None after saying what is wrong."""
     from triage_local.webhooks import Sample
 
     try:
         sample = Sample.load(path)
     except FileNotFoundError:
-        print(f"triage: no such file: {path}", file=sys.stderr)
+        print(f"triage {command}: no such file: {path}", file=sys.stderr)
         return None
     except (ValueError, UnicodeDecodeError) as exc:
-        print(f"triage: {path} is not JSON: {exc}", file=sys.stderr)
+        print(f"triage {command}: {path} is not JSON: {exc}", file=sys.stderr)
         return None
     if sample.source not in SECRET_ENV:
-        print(f"triage: {path} is not a Zendesk or HubSpot webhook sample", file=sys.stderr)
+        print(f"triage {command}: {path} is not a Zendesk or HubSpot webhook sample", file=sys.stderr)
         return None
-    return sample
+    secret = given_secret or os.environ.get(SECRET_ENV[sample.source])
+    if not secret:
+        print(f"triage {command}: no secret; pass --secret or set {SECRET_ENV[sample.source]}", file=sys.stderr)
+        return None
+    return sample, secret
 
 
 if __name__ == "__main__":

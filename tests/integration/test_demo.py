@@ -1,0 +1,26 @@
+"""`make demo` end to end: every scripted webhook gets the outcome the README promises."""
+
+from __future__ import annotations
+
+import io
+
+from tests.factories import ROOT
+from triage_local.demo import STEPS, run_demo
+
+
+def test_demo_shows_accepted_duplicate_ignored_and_rejected_webhooks(tmp_path):
+    out = io.StringIO()
+
+    assert run_demo(ROOT, port=0, out=out, log_path=tmp_path / "demo.log") == 0
+
+    lines = {line.split("  ")[2].strip(): line for line in out.getvalue().splitlines() if line[:3].strip().isdigit()}
+    assert len(lines) == len(STEPS)
+    assert "200  1 accepted" in lines["Zendesk event: ticket.created"]
+    assert "200  1 accepted" in lines["Zendesk trigger: ticket_created"]
+    assert "2 accepted, 2 ignored" in lines["HubSpot batch (4 events)"]
+    assert "200  1 duplicate" in lines["Zendesk redelivery of the first event"]
+    assert "staff_comment" in lines["Zendesk event: agent's internal note"]
+    assert "401  rejected: invalid_signature" in lines["Zendesk event signed with a wrong secret"]
+    assert "401  rejected: stale_timestamp" in lines["HubSpot batch signed 10 minutes ago"]
+    assert "TriageQueue: 5 ticket events waiting for triage (DLQ: 0)" in out.getvalue()
+    assert "webhook event" in (tmp_path / "demo.log").read_text()
