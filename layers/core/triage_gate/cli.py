@@ -58,6 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--secret", help="signing secret (default: $ZENDESK_WEBHOOK_SECRET / $HUBSPOT_CLIENT_SECRET)")
     send.set_defaults(func=_cmd_send)
 
+    policy = sub.add_parser("policy", help="work with the policy file")
+    policy_sub = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    check = policy_sub.add_parser("check", help="validate the policy file (exit 1 with each problem's path)")
+    check.add_argument("path", nargs="?", type=Path, default=None, help="policy file (default: the one shipped)")
+    check.set_defaults(func=_cmd_policy_check)
+
+    from triage_gate.localmodel.cli import add_train_parser
+
+    add_train_parser(sub)
+
     sign = sub.add_parser("sign-event", help="print an events/ sample with fresh signatures (for sam local invoke)")
     sign.add_argument("file", type=Path)
     sign.add_argument("--secret", help="signing secret (default: from the environment)")
@@ -118,6 +128,26 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(f"triage demo: no template.yaml under {args.root.resolve()}", file=sys.stderr)
         return 2
     return run_demo(args.root.resolve(), args.port)
+
+
+def _cmd_policy_check(args: argparse.Namespace) -> int:
+    from triage_gate.errors import ConfigurationError
+    from triage_gate.policy import DEFAULT_POLICY_PATH, load_policy
+
+    path = args.path or DEFAULT_POLICY_PATH
+    try:
+        policy = load_policy(path)
+    except ConfigurationError as exc:
+        print(f"policy check FAILED: {path}", file=sys.stderr)
+        for problem in str(exc).split("; "):
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    print(f"policy OK: {path}")
+    print(f"  version {policy.version}, prompt {policy.prompt_version}, sha256 {policy.sha256[:12]}")
+    for name, workflow in policy.workflows.items():
+        tasks = ", ".join(f"{t} ({len(s.labels)} labels → {s.route})" for t, s in workflow.tasks.items())
+        print(f"  {name}: {workflow.source}, mode {workflow.mode}; {tasks}")
+    return 0
 
 
 def _cmd_send(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -20,6 +20,7 @@ from pydantic import (
 from triage_gate.errors import ConfigurationError
 
 ZENDESK_EVENT_PREFIX = "zen:event-type:"
+_S = TypeVar("_S", bound=BaseModel)
 
 # Ticket events worth classifying (new text) or watching (a human changed a field the system sets).
 DEFAULT_ZENDESK_EVENT_TYPES = frozenset(
@@ -124,6 +125,55 @@ def describe_validation_error(exc: ValidationError, *, prefix: str) -> str:
 @lru_cache(maxsize=1)
 def ingest_settings() -> IngestSettings:
     return IngestSettings.from_env()
+
+
+class SecretSettings(BaseModel):
+    """Where the vendor secret lives; shared by every function."""
+
+    model_config = ConfigDict(frozen=True, alias_generator=str.upper, populate_by_name=True, extra="ignore")
+
+    triage_secret_id: OptionalText = None
+    secrets_max_age_seconds: int = Field(default=300, ge=0, le=3600)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SecretSettings:
+        return _from_env(cls, environ)
+
+
+class TriageSettings(BaseModel):
+    """Environment of TriageFunction."""
+
+    model_config = ConfigDict(frozen=True, alias_generator=str.upper, populate_by_name=True, extra="ignore")
+
+    decisions_table_name: str = Field(min_length=1)
+    control_table_name: str = Field(min_length=1)
+    actions_queue_url: str = Field(min_length=1)
+    exception_queue_url: str = Field(min_length=1)
+    # Unset: the policy.yaml shipped in the layer.
+    policy_path: OptionalText = None
+    zendesk_base_url: OptionalText = None
+    hubspot_base_url: OptionalText = "https://api.hubapi.com"
+    anthropic_base_url: OptionalText = None
+    # A record is not started with less time left than this (it goes back to the queue instead).
+    min_remaining_ms: int = Field(default=20_000, ge=0, le=600_000)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TriageSettings:
+        return _from_env(cls, environ)
+
+
+@lru_cache(maxsize=1)
+def triage_settings() -> TriageSettings:
+    return TriageSettings.from_env()
+
+
+def _from_env(model: type[_S], environ: Mapping[str, str] | None) -> _S:
+    env = os.environ if environ is None else environ
+    names = {name.upper() for name in model.model_fields}
+    try:
+        return model.model_validate({k: v for k, v in env.items() if k in names})
+    except ValidationError as exc:
+        raise ConfigurationError(describe_validation_error(exc, prefix="environment")) from exc
 
 
 class VendorSecrets(BaseModel):

@@ -80,3 +80,15 @@ class SecretsUnavailable(TemporarilyUnavailable):
 
 class DedupeStoreUnavailable(TriageGateError):
     """The dedupe table could not be reached; intake fails open (downstream is idempotent)."""
+
+
+class ContextUnavailable(TriageGateError):
+    """The helpdesk/CRM API could not give us the ticket's context."""
+
+
+class ModelUnavailable(TriageGateError):
+    """The model call failed (rate limit, overload, 5xx, timeout, auth). Counts against the breaker."""
+
+    def __init__(self, message: str, *, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind

@@ -1,4 +1,4 @@
-"""The interfaces the domain needs from the outside world; adapters implement them."""
+"""The interfaces intake needs from the outside world; adapters implement them."""
 
 from __future__ import annotations
 

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from triage_gate.config import ingest_settings
+from triage_gate.config import SecretSettings, ingest_settings
 from triage_gate.intake.service import IntakeService
 from triage_gate.ports import SecretsProvider
+
+if TYPE_CHECKING:
+    from triage_gate.triage.service import TriageService
+
+# Calls made before the 2xx must fit the vendors' ack windows (HubSpot: 5 s).
+FAST = {"connect_timeout": 1.0, "read_timeout": 2.0}
 
 
 @lru_cache(maxsize=1)
@@ -18,22 +25,54 @@ def intake_service() -> IntakeService:
     settings = ingest_settings()
     dedupe = DynamoDedupeStore(
         settings.dedupe_table_name,
-        client("dynamodb", connect_timeout=1.0, read_timeout=2.0),
+        client("dynamodb", **FAST),
         ttl_seconds=settings.dedupe_ttl_seconds,
         lease_seconds=settings.dedupe_lease_seconds,
     )
-    return IntakeService(
-        settings,
-        vendor_secrets(),
-        dedupe,
-        SqsEventQueue(settings.triage_queue_url, client("sqs", connect_timeout=1.0, read_timeout=2.0)),
-    )
+    queue = SqsEventQueue(settings.triage_queue_url, client("sqs", **FAST))
+    return IntakeService(settings, vendor_secrets(), dedupe, queue)
 
 
+@lru_cache(maxsize=1)
 def vendor_secrets() -> SecretsProvider:
     from triage_gate.adapters.secrets import EnvironmentSecrets, SecretsManagerSecrets
 
-    settings = ingest_settings()
+    settings = SecretSettings.from_env()
     if settings.triage_secret_id:
         return SecretsManagerSecrets(settings.triage_secret_id, max_age_seconds=settings.secrets_max_age_seconds)
     return EnvironmentSecrets()
+
+
+@lru_cache(maxsize=1)
+def triage_service() -> TriageService:
+    from triage_gate.adapters.aws import client
+    from triage_gate.adapters.claude import ClaudeModel
+    from triage_gate.adapters.control_table import DynamoBreakerStore, DynamoBudgetStore
+    from triage_gate.adapters.decisions_table import DynamoDecisionStore
+    from triage_gate.adapters.local_models import LocalModelCache
+    from triage_gate.adapters.sqs_queue import SqsMessageQueue
+    from triage_gate.config import triage_settings
+    from triage_gate.policy import cached_policy
+    from triage_gate.triage.service import TriageDeps, TriageService
+
+    settings = triage_settings()
+    policy = cached_policy(settings.policy_path)
+    secrets = vendor_secrets()
+    ddb, sqs = client("dynamodb"), client("sqs")
+    from triage_gate.adapters.vendor_context import VendorContext
+
+    return TriageService(
+        TriageDeps(
+            policy=policy,
+            context=VendorContext(
+                secrets, zendesk_base_url=settings.zendesk_base_url, hubspot_base_url=settings.hubspot_base_url
+            ),
+            remote=ClaudeModel(secrets, policy.prices, settings.anthropic_base_url),
+            local=LocalModelCache(),
+            breakers=DynamoBreakerStore(settings.control_table_name, ddb),
+            budgets=DynamoBudgetStore(settings.control_table_name, ddb),
+            decisions=DynamoDecisionStore(settings.decisions_table_name, ddb),
+            actions=SqsMessageQueue(settings.actions_queue_url, sqs),
+            exceptions=SqsMessageQueue(settings.exception_queue_url, sqs),
+        )
+    )

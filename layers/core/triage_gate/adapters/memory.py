@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from triage_gate.config import VendorSecrets
 from triage_gate.errors import DedupeStoreUnavailable
 from triage_gate.messages import TicketEvent
+from triage_gate.triage.breaker import BreakerState
+from triage_gate.triage.decision import DecisionRecord
 
 
 class StaticSecrets:
@@ -65,3 +69,78 @@ class InMemoryEventQueue:
         failed = [e.dedupe_key for e in events if e.dedupe_key in self.failing]
         self.messages.extend(e for e in events if e.dedupe_key not in self.failing)
         return failed
+
+
+# ---------------------------------------------------------------- classification fakes
+class InMemoryDecisionStore:
+    def __init__(self) -> None:
+        self.records: dict[str, DecisionRecord] = {}
+
+    def get(self, decision_id: str) -> DecisionRecord | None:
+        record = self.records.get(decision_id)
+        return record.model_copy(deep=True) if record else None
+
+    def create(self, record: DecisionRecord) -> bool:
+        if record.decision_id in self.records:
+            return False
+        self.records[record.decision_id] = record.model_copy(deep=True)
+        return True
+
+    def mark_routed(self, decision_id: str) -> None:
+        self.records[decision_id].status = "routed"
+
+
+class InMemoryBreakerStore:
+    def __init__(self) -> None:
+        self.states: dict[str, BreakerState] = {}
+
+    def load(self, key: str) -> BreakerState:
+        return self.states.get(key, BreakerState())
+
+    def save(self, key: str, state: BreakerState) -> bool:
+        if self.states.get(key, BreakerState()).version != state.version:
+            return False
+        self.states[key] = replace(state, version=state.version + 1)
+        return True
+
+
+class InMemoryBudgetStore:
+    def __init__(self) -> None:
+        self.spend: dict[str, float] = {}
+
+    def spent(self, key: str) -> float:
+        return self.spend.get(key, 0.0)
+
+    def add(self, key: str, usd: float) -> None:
+        self.spend[key] = self.spend.get(key, 0.0) + usd
+
+
+class RecordingQueue:
+    def __init__(self) -> None:
+        self.bodies: list[str] = []
+        self.failing = False
+
+    def send(self, body: str, *, dedupe_key: str, correlation_id: str) -> None:
+        from triage_gate.errors import QueueUnavailable
+
+        if self.failing:
+            raise QueueUnavailable("in-memory queue switched off")
+        self.bodies.append(body)
+
+
+class StaticContext:
+    """Documents per (source, ticket id); a missing ticket is a ContextUnavailable."""
+
+    def __init__(self, documents: dict[tuple[str, str], dict[str, Any]] | None = None) -> None:
+        self.documents = documents or {}
+        self.calls: list[tuple[str, str, tuple[str, ...]]] = []
+
+    def fetch(
+        self, source: str, account_id: str, ticket_id: str, fields: Sequence[str], timeout: float
+    ) -> dict[str, Any]:
+        from triage_gate.errors import ContextUnavailable
+
+        self.calls.append((source, ticket_id, tuple(fields)))
+        if (source, ticket_id) not in self.documents:
+            raise ContextUnavailable(f"{source} ticket {ticket_id} not found")
+        return self.documents[(source, ticket_id)]

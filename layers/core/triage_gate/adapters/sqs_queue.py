@@ -90,3 +90,28 @@ def _chunks(entries: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         size += entry_size
     if chunk:
         yield chunk
+
+
+class SqsMessageQueue:
+    """One message at a time (ActionsQueue, ExceptionQueue), with the same bounded retries."""
+
+    def __init__(self, queue_url: str, sqs: Any) -> None:
+        self._queue_url = queue_url
+        self._sqs = sqs
+
+    def send(self, body: str, *, dedupe_key: str, correlation_id: str) -> None:
+        from triage_gate.errors import QueueUnavailable
+
+        attributes = {
+            "correlation_id": {"DataType": "String", "StringValue": correlation_id},
+            "dedupe_key": {"DataType": "String", "StringValue": dedupe_key},
+        }
+        for attempt in range(ATTEMPTS):
+            if attempt:
+                time.sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS)) - 1])
+            try:
+                self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=body, MessageAttributes=attributes)
+                return
+            except (ClientError, BotoCoreError) as exc:
+                logger.warning("SendMessage failed", attempt=attempt + 1, error=type(exc).__name__)
+        raise QueueUnavailable(f"could not send to {self._queue_url.rsplit('/', 1)[-1]}")

@@ -1,0 +1,67 @@
+"""Fake vendor servers on loopback: Zendesk, HubSpot and Anthropic, as strict as the real ones.
+
+Integration tests use them as fakes; the local demo uses them as recording sandboxes (every request is
+kept in `.requests`). `Sandboxes` starts all three and gives the environment that points the code at them.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from triage_local.sandboxes import anthropic, hubspot, zendesk
+from triage_local.sandboxes.anthropic import FakeAnthropic
+from triage_local.sandboxes.base import RecordedRequest, Reply, Sandbox
+from triage_local.sandboxes.hubspot import FakeHubSpot
+from triage_local.sandboxes.zendesk import FakeZendesk
+
+__all__ = ["FakeAnthropic", "FakeHubSpot", "FakeZendesk", "RecordedRequest", "Reply", "Sandbox", "Sandboxes"]
+
+
+class Sandboxes:
+    """The three fakes, started and stopped together; `.env()` points the code's base URLs at them."""
+
+    def __init__(
+        self,
+        *,
+        zendesk_email: str = zendesk.DEFAULT_EMAIL,
+        zendesk_token: str = zendesk.DEFAULT_TOKEN,
+        hubspot_token: str = hubspot.DEFAULT_TOKEN,
+        anthropic_key: str = anthropic.DEFAULT_API_KEY,
+    ) -> None:
+        self.zendesk = FakeZendesk(zendesk_email, zendesk_token)
+        self.hubspot = FakeHubSpot(hubspot_token)
+        self.anthropic = FakeAnthropic(anthropic_key)
+
+    @property
+    def all(self) -> tuple[Sandbox, ...]:
+        return (self.zendesk, self.hubspot, self.anthropic)
+
+    def start(self) -> Self:
+        try:
+            for sandbox in self.all:
+                sandbox.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for sandbox in self.all:
+            sandbox.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def env(self) -> dict[str, str]:
+        """`{ZENDESK_BASE_URL}/api/v2/...`, `{HUBSPOT_BASE_URL}/crm/v3/...`, and the SDK's `base_url`."""
+        return {
+            "ZENDESK_BASE_URL": self.zendesk.url,
+            "HUBSPOT_BASE_URL": self.hubspot.url,
+            "ANTHROPIC_BASE_URL": self.anthropic.url,
+        }

@@ -1,0 +1,265 @@
+"""A fake HubSpot CRM API: tickets (read, update), companies (read), notes associated with tickets.
+
+Enforces the bearer token, property names and option values on updates (400 `VALIDATION_ERROR` with
+HubSpot's per-property errors), string/number property values, the note's required properties and its
+association, and the per-10-seconds app limit (429 `TEN_SECONDLY_ROLLING` with the rate-limit headers).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import re
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from triage_local.sandboxes.base import RateWindow, RecordedRequest, Reply, Sandbox, is_json_content
+
+DEFAULT_TICKET_PROPERTIES = ("content", "createdate", "hs_lastmodifieddate", "hs_object_id", "hs_pipeline",
+                             "hs_pipeline_stage", "hs_ticket_category", "hs_ticket_priority", "subject")  # fmt: skip
+DEFAULT_COMPANY_PROPERTIES = ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name")
+ALWAYS_RETURNED = ("hs_object_id", "createdate", "hs_lastmodifieddate")
+READ_ONLY = frozenset(ALWAYS_RETURNED)
+TICKET_PROPERTIES = (*DEFAULT_TICKET_PROPERTIES, "hubspot_owner_id", "hs_ticket_id", "source_type", "closed_date",
+                     "hs_resolution", "tags")  # fmt: skip
+OPTIONS = {
+    "hs_ticket_priority": ("LOW", "MEDIUM", "HIGH", "URGENT"),
+    "hs_ticket_category": ("PRODUCT_ISSUE", "BILLING_ISSUE", "FEATURE_REQUEST", "GENERAL_INQUIRY"),
+}
+DEFAULT_TOKEN = "hubspot-sandbox-token"
+NOTE_TO_TICKET = 228
+NOTE_ASSOCIATIONS = {NOTE_TO_TICKET: "tickets", 190: "companies", 202: "contacts"}
+MAX_NOTE_BODY = 65_536
+_OBJECT = re.compile(r"^/crm/v3/objects/(tickets|companies|notes)(?:/([^/]+))?$")
+RATE_LIMITED = {
+    "status": "error",
+    "message": "You have reached your ten_secondly_rolling limit.",
+    "errorType": "RATE_LIMIT",
+    "policyName": "TEN_SECONDLY_ROLLING",
+}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def hubspot_error(status: int, category: str, message: str, **extra: Any) -> Reply:
+    body = {"status": "error", "message": message, "correlationId": str(uuid.uuid4()), "category": category, **extra}
+    return Reply(status, body)
+
+
+def property_error(name: str, error: str, message: str) -> dict[str, Any]:
+    return {"isValid": False, "message": message, "error": error, "name": name, "localizedErrorMessage": message}
+
+
+class FakeHubSpot(Sandbox):
+    """`FakeHubSpot(token)`; seed with `add_ticket`, `add_company`, `associate`; read `notes_for`."""
+
+    name = "hubspot"
+
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        rate_limit_per_10s: int | None = 190,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        super().__init__(host, port)
+        self.token = token
+        self.window = RateWindow(rate_limit_per_10s, 10)
+        self.ticket_properties: set[str] = set(TICKET_PROPERTIES)
+        self.options: dict[str, tuple[str, ...]] = dict(OPTIONS)
+        self.tickets: dict[str, dict[str, Any]] = {}
+        self.companies: dict[str, dict[str, Any]] = {}
+        self.notes: dict[str, dict[str, Any]] = {}
+        self.associations: dict[str, list[str]] = {}  # ticket id -> company ids
+        self._note_ids = itertools.count(80_000_001)
+
+    # seeding -------------------------------------------------------------------------------------
+    def allow_properties(self, *names: str) -> None:
+        """Define extra (custom) ticket properties that updates may set."""
+        with self.lock:
+            self.ticket_properties.update(names)
+
+    def set_options(self, name: str, options: tuple[str, ...] | None) -> None:
+        """Restrict an enumeration property to `options` (None: accept any value)."""
+        with self.lock:
+            self.allow_properties(name)
+            if options is None:
+                self.options.pop(name, None)
+            else:
+                self.options[name] = tuple(options)
+
+    def add_ticket(self, ticket_id: int | str, **properties: Any) -> dict[str, Any]:
+        """Seed a ticket; property values are stored as strings, like HubSpot's."""
+        with self.lock:
+            self.allow_properties(*properties)
+            ticket = self._new_object(str(ticket_id), properties, {"hs_pipeline": "0", "hs_pipeline_stage": "1"})
+            self.tickets[ticket["id"]] = ticket
+            return copy.deepcopy(ticket)
+
+    def add_company(self, company_id: int | str, **properties: Any) -> dict[str, Any]:
+        with self.lock:
+            company = self._new_object(str(company_id), properties, {"name": f"Company {company_id}"})
+            self.companies[company["id"]] = company
+            return copy.deepcopy(company)
+
+    def associate(self, ticket_id: int | str, company_id: int | str) -> None:
+        with self.lock:
+            self.associations.setdefault(str(ticket_id), []).append(str(company_id))
+
+    def ticket(self, ticket_id: int | str) -> dict[str, Any]:
+        with self.lock:
+            return copy.deepcopy(self.tickets[str(ticket_id)])
+
+    def notes_for(self, ticket_id: int | str) -> list[dict[str, Any]]:
+        """Notes associated with the ticket (type 228), oldest first."""
+        with self.lock:
+            return [copy.deepcopy(n) for n in self.notes.values() if str(ticket_id) in n["_tickets"]]
+
+    def error_body(self, status: int) -> Any:
+        return {"status": "error", "message": f"Injected failure ({status})", "correlationId": str(uuid.uuid4()),
+                "category": "INTERNAL_ERROR"}  # fmt: skip
+
+    def _new_object(self, object_id: str, given: dict[str, Any], defaults: dict[str, str]) -> dict[str, Any]:
+        now = _now()
+        base = {"hs_object_id": object_id, "createdate": now, "hs_lastmodifieddate": now, **defaults}
+        props = {**base, **{k: None if v is None else str(v) for k, v in given.items()}}
+        return {"id": object_id, "properties": props, "createdAt": now, "updatedAt": now, "archived": False}
+
+    # serving -------------------------------------------------------------------------------------
+    def handle(self, request: RecordedRequest) -> Reply:
+        auth = request.headers.get("authorization", "")
+        if not (auth.startswith("Bearer ") and secrets.compare_digest(auth[7:].encode(), self.token.encode())):
+            return hubspot_error(401, "INVALID_AUTHENTICATION", "Authentication credentials not found. This API "
+                                 "supports OAuth 2.0 authentication and you can find more details at "
+                                 "https://developers.hubspot.com/docs/methods/auth/oauth-overview")  # fmt: skip
+        with self.lock:
+            wait = self.window.hit()
+            limit = {"X-HubSpot-RateLimit-Max": str(self.window.limit), "X-HubSpot-RateLimit-Interval-Milliseconds":
+                     "10000", "X-HubSpot-RateLimit-Remaining": str(self.window.remaining)}  # fmt: skip
+        if self.window.limit is None:
+            limit = {}
+        if wait is not None:
+            return Reply(429, {**RATE_LIMITED, "correlationId": str(uuid.uuid4())}, limit)
+        reply = self._route(request)
+        reply.headers.update(limit)
+        return reply
+
+    def _route(self, request: RecordedRequest) -> Reply:
+        match = _OBJECT.match(request.path)
+        if not match:
+            return hubspot_error(404, "OBJECT_NOT_FOUND", "Resource not found")
+        kind, object_id = match[1], match[2]
+        if request.method in ("POST", "PATCH", "PUT"):
+            if not is_json_content(request):
+                return hubspot_error(415, "VALIDATION_ERROR", "Unsupported Media Type: use application/json")
+            if not isinstance(request.json, dict):
+                return hubspot_error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1: expected an object")
+        with self.lock:
+            if kind == "notes" and object_id is None and request.method == "POST":
+                return self._create_note(request.json)
+            table = {"tickets": self.tickets, "companies": self.companies, "notes": self.notes}[kind]
+            if object_id is None or object_id not in table:
+                return hubspot_error(404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.",
+                                     context={"id": [object_id]})  # fmt: skip
+            if request.method == "GET":
+                return Reply(200, self._read(kind, table[object_id], request))
+            if kind == "tickets" and request.method == "PATCH":
+                return self._update_ticket(table[object_id], request.json)
+        return hubspot_error(405, "VALIDATION_ERROR", f"{request.method} is not supported here")
+
+    def _read(self, kind: str, obj: dict[str, Any], request: RecordedRequest) -> dict[str, Any]:
+        requested = [p for value in request.query.get("properties", []) for p in value.split(",") if p]
+        known = self.ticket_properties if kind == "tickets" else set(obj["properties"]) | set(requested)
+        if requested:
+            names = [*ALWAYS_RETURNED, *(p for p in requested if p in known or p in obj["properties"])]
+        else:
+            names = list(DEFAULT_TICKET_PROPERTIES if kind == "tickets" else DEFAULT_COMPANY_PROPERTIES)
+        body = {**obj, "properties": {name: obj["properties"].get(name) for name in dict.fromkeys(names)}}
+        body.pop("_tickets", None)
+        wanted = {a for value in request.query.get("associations", []) for a in value.split(",")}
+        companies = self.associations.get(obj["id"], []) if kind == "tickets" else []
+        if "companies" in wanted and companies:
+            results = [{"id": c, "type": "ticket_to_company"} for c in companies]
+            body["associations"] = {"companies": {"results": results}}
+        return copy.deepcopy(body)
+
+    def _update_ticket(self, ticket: dict[str, Any], payload: dict[str, Any]) -> Reply:
+        properties = payload.get("properties")
+        if not isinstance(properties, dict):
+            return hubspot_error(400, "VALIDATION_ERROR", "Invalid input JSON: `properties` is required")
+        errors = [e for name, value in properties.items() if (e := self._check_property(name, value)) is not None]
+        if errors:
+            return hubspot_error(400, "VALIDATION_ERROR", f"Property values were not valid: {json.dumps(errors)}")
+        ticket["properties"].update({k: str(v) for k, v in properties.items()})
+        ticket["updatedAt"] = ticket["properties"]["hs_lastmodifieddate"] = _now()
+        shown = {name: ticket["properties"].get(name) for name in (*ALWAYS_RETURNED, *properties)}
+        return Reply(200, {**copy.deepcopy(ticket), "properties": shown})
+
+    def _check_property(self, name: str, value: Any) -> dict[str, Any] | None:
+        if name not in self.ticket_properties:
+            return property_error(name, "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist')
+        if name in READ_ONLY:
+            return property_error(name, "READ_ONLY_VALUE", f'"{name}" is a read only property')
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            return property_error(name, "INVALID_PROPERTY_VALUE", f"{json.dumps(value)} is not valid for {name}")
+        allowed = self.options.get(name)
+        if allowed is not None and str(value) not in allowed:
+            return property_error(name, "INVALID_OPTION", f"{value} was not one of the allowed options: {allowed}")
+        return None
+
+    def _create_note(self, payload: dict[str, Any]) -> Reply:
+        props = payload.get("properties")
+        if not isinstance(props, dict):
+            return hubspot_error(400, "VALIDATION_ERROR", "Invalid input JSON: `properties` is required")
+        errors = [property_error(name, "REQUIRED_PROPERTY", f'Property "{name}" is required')
+                  for name in ("hs_timestamp", "hs_note_body") if props.get(name) in (None, "")]  # fmt: skip
+        if not errors and not _valid_timestamp(props["hs_timestamp"]):
+            errors.append(property_error("hs_timestamp", "INVALID_DATE", "hs_timestamp must be ms epoch or ISO 8601"))
+        if not errors and len(str(props["hs_note_body"])) > MAX_NOTE_BODY:
+            errors.append(property_error("hs_note_body", "INVALID_PROPERTY_VALUE", "hs_note_body is too long"))
+        if errors:
+            return hubspot_error(400, "VALIDATION_ERROR", f"Property values were not valid: {json.dumps(errors)}")
+        linked, problem = self._note_associations(payload.get("associations") or [])
+        if problem is not None:
+            return problem
+        note = self._new_object(str(next(self._note_ids)), props, {})
+        note["_tickets"] = linked
+        self.notes[note["id"]] = note
+        body = {k: v for k, v in copy.deepcopy(note).items() if k != "_tickets"}
+        return Reply(201, body)
+
+    def _note_associations(self, associations: Any) -> tuple[list[str], Reply | None]:
+        tickets: list[str] = []
+        if not isinstance(associations, list):
+            return [], hubspot_error(400, "VALIDATION_ERROR", "associations must be a list")
+        for item in associations:
+            target = str((item.get("to") or {}).get("id", "")) if isinstance(item, dict) else ""
+            types = item.get("types") if isinstance(item, dict) else None
+            if not target or not isinstance(types, list) or not types:
+                return [], hubspot_error(400, "VALIDATION_ERROR", "Each association needs `to.id` and `types`")
+            for kind in types:
+                type_id = kind.get("associationTypeId") if isinstance(kind, dict) else None
+                category = kind.get("associationCategory") if isinstance(kind, dict) else None
+                if category != "HUBSPOT_DEFINED" or type_id not in NOTE_ASSOCIATIONS:
+                    return [], hubspot_error(400, "VALIDATION_ERROR", f"Invalid association type {kind!r}")
+                if type_id == NOTE_TO_TICKET:
+                    if target not in self.tickets:
+                        return [], hubspot_error(400, "VALIDATION_ERROR", f"No ticket with id {target} exists")
+                    tickets.append(target)
+        return tickets, None
+
+
+def _valid_timestamp(value: Any) -> bool:
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        return True
+    try:
+        datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True

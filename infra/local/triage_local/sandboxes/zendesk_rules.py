@@ -1,0 +1,71 @@
+"""Zendesk's rules for ticket writes, as the fake applies them: field values, tags, stamps, error bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from triage_local.sandboxes.base import Reply
+
+PRIORITIES = ("urgent", "high", "normal", "low")
+STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+TYPES = ("problem", "incident", "question", "task")
+MAX_COMMENTS = 5000
+NOT_FOUND = {"error": "RecordNotFound", "description": "Not found"}
+CONFLICT = {
+    "error": "UpdateConflict",
+    "description": "Safe Update prevented the update due to outdated ticket data. "
+    "Please fetch the latest ticket data and try again.",
+}
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_stamp(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC).replace(microsecond=0)
+    except ValueError:
+        return None
+
+
+def invalid(field: str, message: str) -> Reply:
+    detail = {"description": f"{field.replace('_', ' ').capitalize()}: {message}", "error": "InvalidValue"}
+    return Reply(
+        422, {"error": "RecordInvalid", "description": "Record validation errors", "details": {field: [detail]}}
+    )
+
+
+def _is_field(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("id"), int)
+
+
+def normalise_tags(tags: list[str]) -> list[str]:
+    """Zendesk lower-cases tags and splits them on whitespace; order kept, duplicates dropped."""
+    return list(dict.fromkeys(part.lower() for tag in tags for part in tag.split()))
+
+
+def validate_update(data: dict[str, Any], comment_count: int, groups: Mapping[int, Any]) -> Reply | None:
+    """The 422s of a ticket update: unknown priority/status/type, unknown group, bad tags, fields, comment."""
+    for field, allowed in (("priority", PRIORITIES), ("status", STATUSES), ("type", TYPES)):
+        if field in data and data[field] is not None and data[field] not in allowed:
+            return invalid(field, "is not valid")
+    group = data.get("group_id")
+    if group is not None and (not isinstance(group, int) or (groups and group not in groups)):
+        return invalid("group_id", "is invalid")
+    tags = data.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        return invalid("tags", "must be a list of strings")
+    fields = data.get("custom_fields", [])
+    if not isinstance(fields, list) or not all(_is_field(f) for f in fields):
+        return invalid("custom_fields", "must be a list of {id, value}")
+    comment = data.get("comment")
+    if comment is not None:
+        text = comment.get("body") or comment.get("html_body") if isinstance(comment, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            return invalid("comment", "cannot be blank")
+        if comment_count >= MAX_COMMENTS:
+            return invalid("comment", f"a ticket can have at most {MAX_COMMENTS} comments")
+    return None

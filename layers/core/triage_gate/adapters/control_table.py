@@ -1,0 +1,77 @@
+"""ControlTable: small shared state with TTL — circuit breakers and daily model budgets."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from triage_gate.triage.breaker import BreakerState
+
+STATE_TTL_SECONDS = 3 * 86_400
+
+
+class DynamoBreakerStore:
+    def __init__(self, table_name: str, dynamodb: Any) -> None:
+        self._table = table_name
+        self._ddb = dynamodb
+
+    def load(self, key: str) -> BreakerState:
+        item = self._ddb.get_item(TableName=self._table, Key={"pk": {"S": key}}, ConsistentRead=True).get("Item")
+        if not item:
+            return BreakerState()
+        number = {k: float(v["N"]) for k, v in item.items() if "N" in v}
+        return BreakerState(
+            failures=int(number.get("failures", 0)),
+            window_start=number.get("window_start", 0.0),
+            open_until=number.get("open_until", 0.0),
+            probe_until=number.get("probe_until", 0.0),
+            version=int(number.get("version", 0)),
+        )
+
+    def save(self, key: str, state: BreakerState) -> bool:
+        item = {
+            "pk": {"S": key},
+            "failures": {"N": str(state.failures)},
+            "window_start": {"N": str(state.window_start)},
+            "open_until": {"N": str(state.open_until)},
+            "probe_until": {"N": str(state.probe_until)},
+            "version": {"N": str(state.version + 1)},
+            "expires_at": {"N": str(int(time.time()) + STATE_TTL_SECONDS)},
+        }
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk) OR version = :v",
+                ExpressionAttributeValues={":v": {"N": str(state.version)}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+class DynamoBudgetStore:
+    """Spend in micro-dollars, one atomic counter per workflow and UTC day."""
+
+    def __init__(self, table_name: str, dynamodb: Any) -> None:
+        self._table = table_name
+        self._ddb = dynamodb
+
+    def spent(self, key: str) -> float:
+        item = self._ddb.get_item(TableName=self._table, Key={"pk": {"S": key}}).get("Item")
+        return int(item["spent_micro_usd"]["N"]) / 1_000_000 if item else 0.0
+
+    def add(self, key: str, usd: float) -> None:
+        self._ddb.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": key}},
+            UpdateExpression="ADD spent_micro_usd :n SET expires_at = :ttl",
+            ExpressionAttributeValues={
+                ":n": {"N": str(round(usd * 1_000_000))},
+                ":ttl": {"N": str(int(time.time()) + STATE_TTL_SECONDS)},
+            },
+        )

@@ -1,0 +1,55 @@
+"""DecisionsTable: one item per ticket event, created once, then annotated by later stages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from triage_gate.triage.decision import DecisionRecord
+
+
+class DynamoDecisionStore:
+    def __init__(self, table_name: str, dynamodb: Any) -> None:
+        self._table = table_name
+        self._ddb = dynamodb
+
+    def get(self, decision_id: str) -> DecisionRecord | None:
+        item = self._ddb.get_item(TableName=self._table, Key={"pk": {"S": decision_id}}, ConsistentRead=True).get(
+            "Item"
+        )
+        if not item:
+            return None
+        record = DecisionRecord.model_validate_json(item["record"]["S"])
+        record.status = "routed" if item["status"]["S"] == "routed" else "decided"
+        return record
+
+    def create(self, record: DecisionRecord) -> bool:
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item={
+                    "pk": {"S": record.decision_id},
+                    "ticket_key": {"S": f"{record.source}:{record.account_id}:{record.ticket_id}"},
+                    "created_at": {"S": record.created_at.isoformat()},
+                    "workflow": {"S": record.workflow},
+                    "action": {"S": record.action},
+                    "status": {"S": record.status},
+                    "record": {"S": record.model_dump_json()},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def mark_routed(self, decision_id: str) -> None:
+        self._ddb.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": decision_id}},
+            UpdateExpression="SET #status = :routed",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":routed": {"S": "routed"}},
+        )

@@ -1,0 +1,174 @@
+"""The local text classifier at inference time: pure Python, standard library only.
+
+A model is TF-IDF features (word unigrams + bigrams, sublinear TF, L2-normalised) into a multinomial
+logistic regression, with a temperature fitted on held-out data so its probabilities are calibrated.
+
+The artifact is one JSON document (``"format": "triage-gate-textclf/1"``)::
+
+    {"format", "labels": [str], "temperature": float, "weight_scale": float, "idf_scale": float,
+     "bias": [int],                                   # per label, in units of weight_scale
+     "vocabulary": {term: [idf, k, w, k, w, ...]},    # idf in units of idf_scale; (label index, weight) pairs
+     "metadata": {...}}
+
+Weights are stored as integers and rows without their near-zero entries, which keeps the file small;
+the training code evaluates exactly this form, so what was measured is what ships.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from triage_gate.localmodel.features import sublinear_tf, term_counts
+
+FORMAT = "triage-gate-textclf/1"
+
+
+class TextClassifier:
+    """Calibrated probabilities over ``labels`` for one ticket text. Build with ``load`` or ``from_dict``."""
+
+    def __init__(
+        self,
+        labels: list[str],
+        bias: list[int],
+        vocabulary: dict[str, list[int]],
+        *,
+        temperature: float = 1.0,
+        weight_scale: float = 1.0,
+        idf_scale: float = 1.0,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        if len(labels) < 2 or len(set(labels)) != len(labels):
+            raise ValueError("a classifier needs at least two distinct labels")
+        if len(bias) != len(labels):
+            raise ValueError(f"bias has {len(bias)} entries for {len(labels)} labels")
+        if not (math.isfinite(temperature) and temperature > 0):
+            raise ValueError(f"temperature must be a positive number, got {temperature!r}")
+        self.labels = list(labels)
+        self.temperature = float(temperature)
+        self.metadata: dict[str, Any] = {**(metadata or {}), "temperature": self.temperature}
+        self._bias = bias
+        self._vocabulary = vocabulary
+        self._weight_scale = float(weight_scale)
+        self._idf_scale = float(idf_scale)
+
+    # -- persistence ---------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | Path) -> TextClassifier:
+        """Read an artifact written by ``to_dict`` (as JSON). Callers should cache the instance."""
+        try:
+            document = json.loads(Path(path).read_bytes())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not a JSON model artifact ({exc})") from exc
+        try:
+            return cls.from_dict(document)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from exc
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TextClassifier:
+        if not isinstance(d, dict) or d.get("format") != FORMAT:
+            found = d.get("format") if isinstance(d, dict) else type(d).__name__
+            raise ValueError(f"unsupported model format {found!r}: expected {FORMAT!r}")
+        try:
+            labels, bias, vocabulary = d["labels"], d["bias"], d["vocabulary"]
+            if not (isinstance(labels, list) and all(isinstance(x, str) for x in labels)):
+                raise ValueError("labels must be a list of strings")
+            if not isinstance(vocabulary, dict):
+                raise ValueError("vocabulary must be an object")
+            return cls(
+                labels,
+                [int(b) for b in bias],
+                vocabulary,
+                temperature=float(d["temperature"]),
+                weight_scale=float(d["weight_scale"]),
+                idf_scale=float(d["idf_scale"]),
+                metadata=dict(d.get("metadata") or {}),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"malformed {FORMAT} artifact: {exc!r}") from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "labels": list(self.labels),
+            "temperature": self.temperature,
+            "weight_scale": self._weight_scale,
+            "idf_scale": self._idf_scale,
+            "bias": list(self._bias),
+            "metadata": dict(self.metadata),
+            "vocabulary": self._vocabulary,
+        }
+
+    def dumps(self) -> str:
+        """The artifact as compact JSON (what ``load`` reads)."""
+        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+
+    def save(self, path: str | Path) -> int:
+        """Write the artifact; returns its size in bytes."""
+        data = self.dumps().encode("utf-8")
+        Path(path).write_bytes(data)
+        return len(data)
+
+    # -- inference -------------------------------------------------------------------------------------
+
+    @property
+    def n_features(self) -> int:
+        return len(self._vocabulary)
+
+    def logits(self, text: str) -> list[float]:
+        """Uncalibrated class scores (temperature 1), in ``labels`` order."""
+        vocabulary = self._vocabulary
+        totals = [0.0] * len(self.labels)
+        sum_squares = 0.0
+        for term, count in term_counts(text).items():
+            row = vocabulary.get(term)
+            if row is None:
+                continue
+            value = sublinear_tf(count) * row[0]
+            sum_squares += value * value
+            pairs = iter(row[1:])
+            for k, weight in zip(pairs, pairs, strict=True):
+                totals[k] += value * weight
+        # L2-normalising the feature vector divides every dot product by its norm; the idf scale and the
+        # weight scale are constant factors, applied once here rather than per feature.
+        factor = self._weight_scale / math.sqrt(sum_squares) if sum_squares else 0.0
+        scale = self._weight_scale
+        return [b * scale + t * factor for b, t in zip(self._bias, totals, strict=True)]
+
+    def predict_proba(self, text: str) -> dict[str, float]:
+        """Calibrated probability of each label; the values sum to 1."""
+        return dict(zip(self.labels, self._probabilities(text), strict=True))
+
+    def predict(self, text: str) -> tuple[str, float]:
+        """The most probable label and its calibrated probability."""
+        probabilities = self._probabilities(text)
+        best = max(range(len(probabilities)), key=probabilities.__getitem__)
+        return self.labels[best], probabilities[best]
+
+    def top_terms(self, text: str, label: str, n: int = 5) -> list[tuple[str, float]]:
+        """The terms of ``text`` that pushed hardest towards ``label`` (for a reviewer's "why")."""
+        k = self.labels.index(label)
+        counts = term_counts(text)
+        contributions: list[tuple[str, float]] = []
+        for term, count in counts.items():
+            row = self._vocabulary.get(term)
+            if row is None:
+                continue
+            pairs = iter(row[1:])
+            weight = next((w for j, w in zip(pairs, pairs, strict=True) if j == k), 0)
+            if weight > 0:
+                contributions.append((term, sublinear_tf(count) * row[0] * weight * self._weight_scale))
+        contributions.sort(key=lambda item: -item[1])
+        return contributions[:n]
+
+    def _probabilities(self, text: str) -> list[float]:
+        inverse_t = 1.0 / self.temperature
+        scores = [s * inverse_t for s in self.logits(text)]
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        return [e / total for e in exps]

@@ -1,0 +1,253 @@
+"""The policy file: one human-edited YAML, validated here, shipped in the layer next to the code.
+
+`triage policy check` runs exactly this validation, so the deployed functions use a reviewed file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from triage_gate.config import describe_validation_error
+from triage_gate.errors import ConfigurationError
+
+DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "policy.yaml"
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]*$", max_length=64)]
+# Labels keep the vendor's spelling (HubSpot priorities are LOW/MEDIUM/HIGH/URGENT).
+LabelName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)]
+
+# Fields the context layer can read, per source: a dotted path into the fetched documents.
+CONTEXT_ROOTS = {"zendesk": ("ticket", "requester", "organization"), "hubspot": ("ticket", "company")}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Price(_Strict):
+    """USD per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_write: float = Field(default=0, ge=0)
+    cache_read: float = Field(default=0, ge=0)
+    # Below this many prompt tokens the API caches nothing; no cache_control is sent.
+    min_cache_tokens: int = Field(default=1024, ge=0)
+
+
+class Route(_Strict):
+    kind: Literal["local", "claude"]
+    model: str | None = None
+    max_tokens: int = Field(default=400, ge=16, le=4096)
+    timeout_seconds: float = Field(default=8.0, gt=0, le=60)
+    max_retries: int = Field(default=1, ge=0, le=3)
+
+    @model_validator(mode="after")
+    def _claude_needs_a_model(self) -> Route:
+        if self.kind == "claude" and not self.model:
+            raise ValueError("a claude route needs a model")
+        return self
+
+
+class Label(_Strict):
+    description: str = Field(min_length=3)
+    examples: list[str] = Field(default_factory=list, max_length=10)
+
+
+class RouteRule(_Strict):
+    """Use another route when the input matches (all given conditions must hold)."""
+
+    route: Name
+    min_chars: int | None = Field(default=None, ge=0)
+    customer_tiers: list[str] | None = None
+    languages: list[str] | None = None
+
+
+class Thresholds(_Strict):
+    default: Probability = 0.8
+    per_label: dict[str, Probability] = Field(default_factory=dict)
+
+    def for_label(self, label: str) -> float:
+        return self.per_label.get(label, self.default)
+
+
+class Task(_Strict):
+    labels: dict[LabelName, Label] = Field(min_length=2)
+    route: Name
+    route_rules: list[RouteRule] = Field(default_factory=list)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    # Piecewise-linear map from reported to observed accuracy, per label: [[reported, observed], ...].
+    calibration: dict[str, list[tuple[Probability, Probability]]] = Field(default_factory=dict)
+    # Seed model for the local route (path relative to the policy file).
+    local_model: str | None = None
+
+    @model_validator(mode="after")
+    def _labels_referenced_exist(self) -> Task:
+        for where, names in (("thresholds.per_label", self.thresholds.per_label), ("calibration", self.calibration)):
+            unknown = sorted(set(names) - set(self.labels))
+            if unknown:
+                raise ValueError(f"{where} names labels not in the taxonomy: {unknown}")
+        for label, points in self.calibration.items():
+            xs = [p[0] for p in points]
+            if len(points) < 2 or xs != sorted(xs):
+                raise ValueError(f"calibration.{label} needs ≥ 2 points with increasing reported confidence")
+        return self
+
+
+class ContextPolicy(_Strict):
+    fields: list[str] = Field(default_factory=list)
+    customer_tier_field: str | None = None
+    timeout_seconds: float = Field(default=2.0, gt=0, le=10)
+    on_failure: Literal["proceed", "review"] = "proceed"
+
+
+class Rules(_Strict):
+    always_review: dict[str, list[str]] = Field(default_factory=dict)
+    vip_tiers: list[str] = Field(default_factory=list)
+    vip_action: Literal["review", "apply_if_confident"] = "review"
+    degraded_mode: Literal["local", "review_all"] = "local"
+
+
+class Review(_Strict):
+    channel: str = Field(min_length=2)
+    escalation_group: str | None = None
+
+
+class Sla(_Strict):
+    triage_seconds: int = Field(default=120, ge=1)
+    review_minutes: int = Field(default=60, ge=1)
+
+
+class Workflow(_Strict):
+    source: Literal["zendesk", "hubspot"]
+    description: str = ""
+    mode: Literal["off", "shadow", "assist", "auto"] = "shadow"
+    classify_events: list[str] = Field(min_length=1)
+    context: ContextPolicy = Field(default_factory=ContextPolicy)
+    tasks: dict[Name, Task] = Field(min_length=1)
+    error_tolerance: Probability = 0.05
+    rules: Rules = Field(default_factory=Rules)
+    daily_budget_usd: float = Field(default=25.0, ge=0)
+    review: Review
+    sla: Sla = Field(default_factory=Sla)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Workflow:
+        for task, labels in self.rules.always_review.items():
+            if task not in self.tasks:
+                raise ValueError(f"rules.always_review names unknown task {task!r}")
+            unknown = sorted(set(labels) - set(self.tasks[task].labels))
+            if unknown:
+                raise ValueError(f"rules.always_review.{task} names labels not in the taxonomy: {unknown}")
+        roots = CONTEXT_ROOTS[self.source]
+        for field in [*self.context.fields, *([self.context.customer_tier_field])]:
+            if field and field.split(".", 1)[0] not in roots:
+                raise ValueError(f"context field {field!r} must start with one of {roots} for {self.source}")
+        return self
+
+
+class Guardrails(_Strict):
+    max_input_chars: int = Field(default=12_000, ge=200, le=200_000)
+    min_text_chars: int = Field(default=3, ge=1)
+    # More masked PII items than this in one ticket → review (pii_heavy).
+    pii_heavy_count: int = Field(default=8, ge=1)
+    pii_extra_patterns: dict[Name, str] = Field(default_factory=dict)
+    injection_extra_patterns: list[str] = Field(default_factory=list)
+
+    @field_validator("pii_extra_patterns")
+    @classmethod
+    def _patterns_compile(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, pattern in value.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"pii_extra_patterns.{name} is not a valid regex: {exc}") from exc
+        return value
+
+
+class CircuitBreakerPolicy(_Strict):
+    failure_threshold: int = Field(default=5, ge=1)
+    window_seconds: int = Field(default=60, ge=1)
+    open_seconds: int = Field(default=30, ge=1)
+
+
+class Policy(_Strict):
+    version: str = Field(min_length=1)
+    prompt_version: str = Field(min_length=1)
+    prices: dict[str, Price] = Field(default_factory=dict)
+    routes: dict[Name, Route] = Field(min_length=1)
+    guardrails: Guardrails = Field(default_factory=Guardrails)
+    circuit_breaker: CircuitBreakerPolicy = Field(default_factory=CircuitBreakerPolicy)
+    workflows: dict[Name, Workflow] = Field(min_length=1)
+    # Filled by the loader: sha256 of the exact bytes reviewed, and where the file lives.
+    sha256: str = ""
+    base_dir: str = ""
+
+    @model_validator(mode="after")
+    def _routes_and_prices(self) -> Policy:
+        for route_name, route in self.routes.items():
+            if route.kind == "claude" and route.model not in self.prices:
+                raise ValueError(f"routes.{route_name}: model {route.model!r} has no entry in prices")
+        for wf_name, workflow in self.workflows.items():
+            for task_name, task in workflow.tasks.items():
+                where = f"workflows.{wf_name}.tasks.{task_name}"
+                for used in [task.route, *(r.route for r in task.route_rules)]:
+                    if used not in self.routes:
+                        raise ValueError(f"{where}: unknown route {used!r} (routes: {sorted(self.routes)})")
+                if self.routes[task.route].kind == "local" and not task.local_model:
+                    raise ValueError(f"{where}: the local route needs local_model")
+                if workflow.rules.degraded_mode == "local" and not task.local_model:
+                    raise ValueError(f"{where}: degraded_mode local needs local_model for every task")
+        return self
+
+    def workflow_for(self, source: str, event_type: str) -> tuple[str, Workflow] | None:
+        for name, workflow in self.workflows.items():
+            if workflow.source == source and event_type in workflow.classify_events:
+                return name, workflow
+        return None
+
+    def model_path(self, relative: str) -> Path:
+        return Path(self.base_dir) / relative
+
+
+def load_policy(path: Path | str | None = None) -> Policy:
+    import yaml
+
+    file = Path(path) if path else DEFAULT_POLICY_PATH
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read policy file {file}: {exc.strerror}") from exc
+    try:
+        data: Any = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"{file} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{file}: the policy must be a YAML mapping")
+    data = {**data, "sha256": hashlib.sha256(raw).hexdigest(), "base_dir": str(file.resolve().parent)}
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigurationError(describe_validation_error(exc, prefix=str(file))) from exc
+    _check_model_files(policy, file)
+    return policy
+
+
+def _check_model_files(policy: Policy, file: Path) -> None:
+    for wf_name, workflow in policy.workflows.items():
+        for task_name, task in workflow.tasks.items():
+            if task.local_model and not policy.model_path(task.local_model).is_file():
+                raise ConfigurationError(
+                    f"{file} workflows.{wf_name}.tasks.{task_name}.local_model: no file {task.local_model}"
+                )
+
+
+@lru_cache(maxsize=4)
+def cached_policy(path: str | None = None) -> Policy:
+    return load_policy(path)

@@ -1,0 +1,1 @@
+"""Guarded classification: from a TicketEvent to a decision (apply, review or record only)."""

@@ -1,0 +1,67 @@
+"""Output guardrails, part one: turn a model's raw reply into per-task answers, or reason codes."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from triage_gate.policy import Task
+from triage_gate.triage import reasons
+
+
+@dataclass(frozen=True)
+class TaskAnswer:
+    label: str | None
+    confidence: float | None
+    problem: str | None = None  # a reason code when the answer cannot be used
+
+
+@dataclass
+class ModelResult:
+    route: str
+    model: str
+    answers: dict[str, TaskAnswer]
+    rationale: str | None = None
+    raw: Any = None
+    usage: dict[str, int] = field(default_factory=dict)
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    note: str | None = None  # e.g. why a fallback was used
+
+
+def parse_tool_input(raw: Any, tasks: Mapping[str, Task], wanted: Sequence[str]) -> dict[str, TaskAnswer]:
+    """Validate the tool input against the taxonomy; never guess a default label."""
+    if not isinstance(raw, dict):
+        return {t: TaskAnswer(None, None, reasons.MALFORMED_OUTPUT) for t in wanted}
+    return {task: _one(raw, task, tasks[task]) for task in wanted}
+
+
+def _one(raw: Mapping[str, Any], task: str, spec: Task) -> TaskAnswer:
+    label, confidence = raw.get(task), raw.get(f"{task}_confidence")
+    if not isinstance(label, str) or not _is_probability(confidence):
+        return TaskAnswer(label if isinstance(label, str) else None, None, reasons.MALFORMED_OUTPUT)
+    probability = float(confidence)  # type: ignore[arg-type]  # checked by _is_probability
+    if label not in spec.labels:
+        return TaskAnswer(label, probability, reasons.LABEL_NOT_IN_TAXONOMY)
+    return TaskAnswer(label, probability)
+
+
+def _is_probability(value: Any) -> bool:
+    return (
+        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and 0.0 <= value <= 1.0
+    )
+
+
+def calibrate(confidence: float, points: Sequence[tuple[float, float]] | None) -> float:
+    """Map a reported confidence to observed accuracy by piecewise-linear interpolation."""
+    if not points:
+        return confidence
+    if confidence <= points[0][0]:
+        return points[0][1]
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        if confidence <= x1:
+            return y0 if x1 == x0 else y0 + (y1 - y0) * (confidence - x0) / (x1 - x0)
+    return points[-1][1]

@@ -1,0 +1,111 @@
+"""The decision record (the audit trail) and the messages it sends to the action and review queues."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Action = Literal["apply", "review", "record"]
+Mode = Literal["off", "shadow", "assist", "auto"]
+
+
+class TaskDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str | None
+    reported_confidence: float | None
+    calibrated_confidence: float | None
+    threshold: float | None
+    route: str
+    model: str
+    problem: str | None = None
+
+
+class DecisionRecord(BaseModel):
+    """One per ticket event. What reviewers see, what ROI and calibration read, what auditors ask for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = 1
+    decision_id: str  # the event's dedupe key: one decision per event, however often it is delivered
+    correlation_id: str
+    source: str
+    account_id: str
+    ticket_id: str
+    event_id: str
+    event_type: str
+    workflow: str
+    policy_version: str
+    policy_sha256: str
+    prompt_version: str
+    created_at: AwareDatetime
+    occurred_at: AwareDatetime
+    mode: Mode
+    action: Action
+    proposed_action: Literal["apply", "review"]
+    reason_codes: list[str] = Field(default_factory=list)
+    tasks: dict[str, TaskDecision] = Field(default_factory=dict)
+    input_hash: str
+    redactions: dict[str, int] = Field(default_factory=dict)
+    injection_signals: int = 0
+    context_fields: dict[str, Any] = Field(default_factory=dict)
+    context_error: str | None = None
+    customer_tier: str | None = None
+    models: list[str] = Field(default_factory=list)
+    raw_outputs: list[Any] = Field(default_factory=list)
+    rationale: str | None = None
+    fallback: str | None = None
+    latency_ms: dict[str, float] = Field(default_factory=dict)
+    tokens: dict[str, int] = Field(default_factory=dict)
+    cost_usd: float = 0.0
+    status: Literal["decided", "routed"] = "decided"
+    # Filled in by later stages (write-back, review, override detection).
+    writeback: dict[str, Any] | None = None
+    review: dict[str, Any] | None = None
+    override: dict[str, Any] | None = None
+
+    @property
+    def labels(self) -> dict[str, str | None]:
+        return {task: d.label for task, d in self.tasks.items()}
+
+
+class DecisionMessage(BaseModel):
+    """Body of ActionsQueue (apply) and ExceptionQueue (review) messages."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = 1
+    decision_id: str
+    correlation_id: str
+    workflow: str
+    source: str
+    account_id: str
+    ticket_id: str
+    action: Literal["apply", "review"]
+    mode: Mode
+    labels: dict[str, str | None]
+    confidence: dict[str, float | None]
+    reason_codes: list[str]
+    policy_version: str
+    decided_at: datetime
+
+    @classmethod
+    def from_record(cls, record: DecisionRecord) -> DecisionMessage:
+        assert record.action != "record"
+        return cls(
+            decision_id=record.decision_id,
+            correlation_id=record.correlation_id,
+            workflow=record.workflow,
+            source=record.source,
+            account_id=record.account_id,
+            ticket_id=record.ticket_id,
+            action=record.action,
+            mode=record.mode,
+            labels=record.labels,
+            confidence={t: d.calibrated_confidence for t, d in record.tasks.items()},
+            reason_codes=record.reason_codes,
+            policy_version=record.policy_version,
+            decided_at=record.created_at,
+        )

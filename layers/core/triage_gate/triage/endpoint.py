@@ -1,0 +1,79 @@
+"""TriageFunction's record handling: parse the queue message, decide, count what happened."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from triage_gate.messages import TicketEvent
+from triage_gate.observability import MetricUnit, count, logger, measure
+from triage_gate.triage.decision import DecisionRecord
+from triage_gate.triage.service import TriageOutcome
+
+
+class NotEnoughTime(Exception):
+    """Too little of the invocation is left to finish a record; it goes back to the queue."""
+
+
+def process_record(body: str, remaining_ms: int) -> TriageOutcome:
+    from triage_gate.config import triage_settings
+    from triage_gate.wiring import triage_service
+
+    try:
+        event = TicketEvent.model_validate_json(body)
+    except ValidationError:
+        # A message we cannot read is retried, then lands in the DLQ (which alarms): never dropped.
+        count("InvalidQueueMessages", Queue="TriageQueue")
+        logger.error("TriageQueue message does not parse as a TicketEvent")
+        raise
+    logger.set_correlation_id(event.correlation_id)
+    if remaining_ms < triage_settings().min_remaining_ms:
+        count("RecordsDeferred", Source=event.source)
+        raise NotEnoughTime(f"{remaining_ms} ms left")
+    outcome = triage_service().process(event)
+    _record(event, outcome)
+    return outcome
+
+
+def _record(event: TicketEvent, outcome: TriageOutcome) -> None:
+    logger.info("triage", status=outcome.status, detail=outcome.detail, event_type=event.event_type)
+    if outcome.status == "not_classified":
+        count("EventsNotClassified", Source=event.source)
+        return
+    if outcome.status in ("duplicate", "rerouted"):
+        count("DuplicateDeliveries", Source=event.source)
+        return
+    assert outcome.record is not None
+    record_decision_metrics(outcome.record)
+
+
+def record_decision_metrics(record: DecisionRecord) -> None:
+    workflow = record.workflow
+    count("Decisions", Workflow=workflow, Action=record.action)
+    count("Classified", Workflow=workflow)
+    if record.proposed_action == "apply" and record.action == "apply":
+        count("AutoApplied", Workflow=workflow)
+    for reason in record.reason_codes:
+        count("Escalations", Workflow=workflow, Reason=reason)
+    if record.fallback:
+        count("FallbackUsed", Workflow=workflow, Fallback=record.fallback.split(":")[0])
+    if record.context_error:
+        count("ContextUnavailable", Workflow=workflow)
+    for stage, ms in record.latency_ms.items():
+        measure("StageLatency", ms, MetricUnit.Milliseconds, Workflow=workflow, Stage=stage)
+    end_to_end = (record.created_at - record.occurred_at).total_seconds() * 1000
+    measure("EndToEndLatency", max(end_to_end, 0.0), MetricUnit.Milliseconds, Workflow=workflow)
+    for kind, tokens in record.tokens.items():
+        count("Tokens", tokens, Workflow=workflow, Kind=kind)
+    if record.cost_usd:
+        measure("CostUSD", record.cost_usd, MetricUnit.NoUnit, Workflow=workflow)
+    logger.info(
+        "decision",
+        workflow=workflow,
+        action=record.action,
+        proposed_action=record.proposed_action,
+        labels=record.labels,
+        reason_codes=record.reason_codes,
+        models=record.models,
+        fallback=record.fallback,
+        cost_usd=record.cost_usd,
+    )

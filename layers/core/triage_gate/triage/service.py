@@ -1,0 +1,365 @@
+"""TriageService: one TicketEvent in, one decision record out (apply, review or record only).
+
+Idempotent per event: the decision id is the event's dedupe key, the record is created with a
+conditional write, and routing to a queue is marked on the record, so a redelivered event neither
+decides twice nor queues twice (a crash between the two re-sends, and consumers dedupe on the id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from triage_gate.errors import ContextUnavailable, ModelUnavailable
+from triage_gate.messages import TicketEvent
+from triage_gate.policy import Policy, Workflow
+from triage_gate.triage import breaker, reasons
+from triage_gate.triage.answers import ModelResult, TaskAnswer, calibrate
+from triage_gate.triage.context import dotted, select_fields
+from triage_gate.triage.decision import DecisionMessage, DecisionRecord, TaskDecision
+from triage_gate.triage.input_guard import InputVerdict, check_input
+from triage_gate.triage.ports import (
+    BreakerStore,
+    BudgetStore,
+    ContextFetcher,
+    DecisionStore,
+    LocalModels,
+    MessageQueue,
+    RemoteModel,
+)
+from triage_gate.triage.prompt import build_prompt
+from triage_gate.triage.routing import choose_route
+
+Status = Literal["decided", "duplicate", "rerouted", "not_classified"]
+
+
+@dataclass(frozen=True)
+class TriageOutcome:
+    status: Status
+    record: DecisionRecord | None = None
+    detail: str | None = None
+
+
+@dataclass
+class TriageDeps:
+    policy: Policy
+    context: ContextFetcher
+    remote: RemoteModel | None  # None: no ANTHROPIC_API_KEY, Claude routes use the local model
+    local: LocalModels
+    breakers: BreakerStore
+    budgets: BudgetStore
+    decisions: DecisionStore
+    actions: MessageQueue
+    exceptions: MessageQueue
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+@dataclass
+class _Draft:
+    """What is gathered while deciding; becomes the DecisionRecord."""
+
+    reasons: list[str] = field(default_factory=list)
+    tasks: dict[str, TaskDecision] = field(default_factory=dict)
+    results: list[ModelResult] = field(default_factory=list)
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    fallback: str | None = None
+
+    def add(self, *codes: str) -> None:
+        self.reasons.extend(c for c in codes if c not in self.reasons)
+
+
+class TriageService:
+    def __init__(self, deps: TriageDeps) -> None:
+        self.deps = deps
+
+    def process(self, event: TicketEvent) -> TriageOutcome:
+        decisions = self.deps.decisions
+        existing = decisions.get(event.dedupe_key)
+        if existing is not None:
+            return self._finish_existing(existing)
+        match = self.deps.policy.workflow_for(event.source, event.event_type)
+        if match is None:
+            return TriageOutcome("not_classified", detail=f"no workflow classifies {event.source} {event.event_type}")
+        name, workflow = match
+        if workflow.mode == "off":
+            return TriageOutcome("not_classified", detail=f"workflow {name} is off")
+        record = self.decide(event, name, workflow)
+        if not decisions.create(record):  # another delivery of the same event got there first
+            raced = decisions.get(event.dedupe_key)
+            return self._finish_existing(raced) if raced else TriageOutcome("duplicate")
+        self._route(record)
+        return TriageOutcome("decided", record)
+
+    def _finish_existing(self, record: DecisionRecord) -> TriageOutcome:
+        if record.status == "routed":
+            return TriageOutcome("duplicate", record)
+        self._route(record)
+        return TriageOutcome("rerouted", record)
+
+    def _route(self, record: DecisionRecord) -> None:
+        if record.action != "record":
+            queue = self.deps.actions if record.action == "apply" else self.deps.exceptions
+            body = DecisionMessage.from_record(record).model_dump_json()
+            queue.send(body, dedupe_key=record.decision_id, correlation_id=record.correlation_id)
+        self.deps.decisions.mark_routed(record.decision_id)
+        record.status = "routed"
+
+    # ------------------------------------------------------------------ deciding
+    def decide(self, event: TicketEvent, name: str, workflow: Workflow) -> DecisionRecord:
+        started = time.perf_counter()
+        draft = _Draft()
+        documents, context_error = self._context(event, workflow, draft)
+        tier_value = (
+            dotted(documents, workflow.context.customer_tier_field) if workflow.context.customer_tier_field else None
+        )
+        tier = str(tier_value).lower() if tier_value not in (None, "") else None
+        subject, text = _ticket_text(event, documents)
+        verdict = _timed(draft, "guardrails", lambda: check_input(text, self.deps.policy.guardrails))
+        draft.add(*verdict.reasons)
+        self._classify(name, workflow, subject, verdict, select_fields(documents, workflow.context.fields), tier, draft)
+        self._apply_rules(workflow, tier, draft)
+        draft.latency_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
+        return self._record(event, name, workflow, verdict, documents, context_error, tier, draft)
+
+    def _context(self, event: TicketEvent, workflow: Workflow, draft: _Draft) -> tuple[dict[str, Any], str | None]:
+        policy = workflow.context
+        try:
+            documents = _timed(
+                draft,
+                "context",
+                lambda: self.deps.context.fetch(
+                    event.source,
+                    event.account_id,
+                    event.ticket_id,
+                    [*policy.fields, *([policy.customer_tier_field] if policy.customer_tier_field else [])],
+                    policy.timeout_seconds,
+                ),
+            )
+            return documents, None
+        except ContextUnavailable as exc:
+            if policy.on_failure == "review":
+                draft.add(reasons.CONTEXT_UNAVAILABLE)
+            return {}, str(exc)
+
+    def _classify(
+        self,
+        name: str,
+        workflow: Workflow,
+        subject: str | None,
+        verdict: InputVerdict,
+        context: dict[str, Any],
+        tier: str | None,
+        draft: _Draft,
+    ) -> None:
+        groups: dict[str, list[str]] = {}
+        for task_name, spec in workflow.tasks.items():
+            chosen = choose_route(
+                spec, chars=len(verdict.text), customer_tier=tier, language=context.get("requester.locale")
+            )
+            groups.setdefault(chosen, []).append(task_name)
+        for route_name, tasks in groups.items():
+            route = self.deps.policy.routes[route_name]
+            if not verdict.classifiable:
+                for task_name in tasks:
+                    draft.tasks[task_name] = TaskDecision(
+                        label=None, reported_confidence=None, calibrated_confidence=None, threshold=None,
+                        route=route_name, model="none",
+                    )  # fmt: skip
+                continue
+            if route.kind == "local":
+                result = self._local(name, workflow, tasks, verdict.text, route_name)
+            else:
+                result = self._remote_or_degraded(name, workflow, tasks, subject, verdict, context, route_name, draft)
+            draft.results.append(result)
+            self._judge(workflow, result, draft)
+
+    def _remote_or_degraded(
+        self,
+        name: str,
+        workflow: Workflow,
+        tasks: list[str],
+        subject: str | None,
+        verdict: InputVerdict,
+        context: dict[str, Any],
+        route_name: str,
+        draft: _Draft,
+    ) -> ModelResult:
+        route = self.deps.policy.routes[route_name]
+        remote = self.deps.remote
+        if remote is None or not remote.enabled():
+            return self._fallback(name, workflow, tasks, verdict.text, draft, "no_api_key", degrade=False)
+        if verdict.blocks_remote_model:
+            # Suspicious text never reaches the remote model; the local model still makes a suggestion.
+            return self._fallback(name, workflow, tasks, verdict.text, draft, "input_blocked", degrade=False)
+        budget_key = f"budget#{name}#{self.deps.clock().date().isoformat()}"
+        if self.deps.budgets.spent(budget_key) >= workflow.daily_budget_usd:
+            draft.add(reasons.BUDGET_EXHAUSTED)
+            return self._fallback(name, workflow, tasks, verdict.text, draft, "budget_exhausted", degrade=True)
+        breaker_key = f"breaker#{route.model}"
+        if not self._admit(breaker_key):
+            return self._fallback(name, workflow, tasks, verdict.text, draft, "circuit_open", degrade=True)
+        prompt = build_prompt(name, workflow, tasks, subject, verdict.text, context)
+        started = time.perf_counter()
+        try:
+            result = remote.classify(route_name, route, prompt, {t: workflow.tasks[t] for t in tasks})
+        except ModelUnavailable as exc:
+            draft.latency_ms[f"model:{route_name}"] = round((time.perf_counter() - started) * 1000, 2)
+            self._record_breaker(breaker_key, success=False)
+            return self._fallback(name, workflow, tasks, verdict.text, draft, f"model_error:{exc.kind}", degrade=True)
+        draft.latency_ms[f"model:{route_name}"] = round(result.latency_ms, 2)
+        self._record_breaker(breaker_key, success=True)
+        if result.cost_usd:
+            self.deps.budgets.add(budget_key, result.cost_usd)
+        return result
+
+    def _fallback(
+        self, name: str, workflow: Workflow, tasks: list[str], text: str, draft: _Draft, why: str, *, degrade: bool
+    ) -> ModelResult:
+        """Claude is not used for this ticket: the degraded-mode rule says what happens instead."""
+        draft.fallback = why
+        if degrade and workflow.rules.degraded_mode == "review_all":
+            draft.add(reasons.MODEL_UNAVAILABLE)
+        if not all(workflow.tasks[t].local_model for t in tasks):
+            draft.add(reasons.MODEL_UNAVAILABLE)
+            answers = {t: TaskAnswer(None, None, reasons.MODEL_UNAVAILABLE) for t in tasks}
+            return ModelResult(route="none", model="none", answers=answers, note=why)
+        result = self._local(name, workflow, tasks, text, "local")
+        result.note = why
+        return result
+
+    def _local(self, name: str, workflow: Workflow, tasks: list[str], text: str, route_name: str) -> ModelResult:
+        started = time.perf_counter()
+        answers = {}
+        for task in tasks:
+            spec = workflow.tasks[task]
+            assert spec.local_model is not None  # the policy validator guarantees it for local routes
+            label, probability = self.deps.local.classify(
+                name, task, str(self.deps.policy.model_path(spec.local_model)), text
+            )
+            problem = None if label in spec.labels else reasons.LABEL_NOT_IN_TAXONOMY
+            answers[task] = TaskAnswer(label, probability, problem)
+        latency = (time.perf_counter() - started) * 1000
+        return ModelResult(route=route_name, model="local", answers=answers, latency_ms=latency)
+
+    def _judge(self, workflow: Workflow, result: ModelResult, draft: _Draft) -> None:
+        """Output guardrails: taxonomy, calibrated confidence against the label's threshold, policy rules."""
+        draft.latency_ms.setdefault(f"model:{result.route}", round(result.latency_ms, 2))
+        for task, answer in result.answers.items():
+            spec = workflow.tasks[task]
+            calibrated = threshold = None
+            if answer.problem:
+                draft.add(answer.problem)
+            elif answer.label is not None and answer.confidence is not None:
+                calibrated = round(calibrate(answer.confidence, spec.calibration.get(answer.label)), 4)
+                threshold = spec.thresholds.for_label(answer.label)
+                if calibrated < threshold:
+                    draft.add(reasons.LOW_CONFIDENCE)
+                if answer.label in workflow.rules.always_review.get(task, []):
+                    draft.add(reasons.POLICY_ALWAYS_REVIEW)
+            else:
+                draft.add(reasons.MALFORMED_OUTPUT)
+            draft.tasks[task] = TaskDecision(
+                label=answer.label, reported_confidence=answer.confidence, calibrated_confidence=calibrated,
+                threshold=threshold, route=result.route, model=result.model, problem=answer.problem,
+            )  # fmt: skip
+
+    @staticmethod
+    def _apply_rules(workflow: Workflow, tier: str | None, draft: _Draft) -> None:
+        if tier and tier in workflow.rules.vip_tiers and workflow.rules.vip_action == "review":
+            draft.add(reasons.VIP_CUSTOMER)
+        if any(t.label is None for t in draft.tasks.values()) and not draft.reasons:
+            draft.add(reasons.MALFORMED_OUTPUT)  # never apply a decision with a missing label
+
+    # ------------------------------------------------------------------ breaker
+    def _admit(self, key: str) -> bool:
+        now = self.deps.clock().timestamp()
+        state = self.deps.breakers.load(key)
+        allowed, new_state = breaker.admit(state, now)
+        if allowed and new_state is not None and not self.deps.breakers.save(key, new_state):
+            return False  # another instance won the half-open probe
+        return allowed
+
+    def _record_breaker(self, key: str, *, success: bool) -> None:
+        now = self.deps.clock().timestamp()
+        for _ in range(3):  # optimistic lock: reload and retry on a concurrent update
+            state = self.deps.breakers.load(key)
+            if success:
+                new_state = breaker.on_success(state, now)
+            else:
+                new_state = breaker.on_failure(state, now, self.deps.policy.circuit_breaker)
+            if new_state is None or self.deps.breakers.save(key, new_state):
+                return
+
+    # ------------------------------------------------------------------ the record
+    def _record(
+        self,
+        event: TicketEvent,
+        name: str,
+        workflow: Workflow,
+        verdict: InputVerdict,
+        documents: dict[str, Any],
+        context_error: str | None,
+        tier: str | None,
+        draft: _Draft,
+    ) -> DecisionRecord:
+        policy = self.deps.policy
+        proposed: Literal["apply", "review"] = "review" if draft.reasons else "apply"
+        action: Literal["apply", "review", "record"] = "record" if workflow.mode == "shadow" else proposed
+        tokens: dict[str, int] = {}
+        for result in draft.results:
+            for key, value in result.usage.items():
+                tokens[key] = tokens.get(key, 0) + value
+        return DecisionRecord(
+            decision_id=event.dedupe_key,
+            correlation_id=event.correlation_id,
+            source=event.source,
+            account_id=event.account_id,
+            ticket_id=event.ticket_id,
+            event_id=event.event_id,
+            event_type=event.event_type,
+            workflow=name,
+            policy_version=policy.version,
+            policy_sha256=policy.sha256,
+            prompt_version=policy.prompt_version,
+            created_at=self.deps.clock(),
+            occurred_at=event.occurred_at,
+            mode=workflow.mode,
+            action=action,
+            proposed_action=proposed,
+            reason_codes=draft.reasons,
+            tasks=draft.tasks,
+            input_hash=hashlib.sha256(verdict.text.encode()).hexdigest(),
+            redactions=verdict.redactions,
+            injection_signals=len(verdict.injection_signals),
+            context_fields=select_fields(documents, workflow.context.fields),
+            context_error=context_error,
+            customer_tier=tier,
+            models=sorted({r.model for r in draft.results}),
+            raw_outputs=[r.raw for r in draft.results if r.raw is not None],
+            rationale=next((r.rationale for r in draft.results if r.rationale), None),
+            fallback=draft.fallback,
+            latency_ms=draft.latency_ms,
+            tokens=tokens,
+            cost_usd=round(sum(r.cost_usd for r in draft.results), 6),
+        )
+
+
+def _ticket_text(event: TicketEvent, documents: dict[str, Any]) -> tuple[str | None, str]:
+    """Subject and body: the freshest text we have (the comment for comment events)."""
+    ticket = documents.get("ticket") or {}
+    subject = ticket.get("subject") or event.subject
+    body = event.text if event.event_type == "ticket.comment_added" and event.text else None
+    body = body or ticket.get("description") or ticket.get("content") or event.text or ""
+    return subject, str(body)
+
+
+def _timed(draft: _Draft, stage: str, fn: Callable[[], Any]) -> Any:
+    started = time.perf_counter()
+    try:
+        return fn()
+    finally:
+        draft.latency_ms[stage] = round((time.perf_counter() - started) * 1000, 2)
