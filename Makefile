@@ -81,7 +81,9 @@ local: venv ## serve the stack on http://127.0.0.1:$(PORT) (embedded moto unless
 	$(VENV)/bin/triage local --port $(PORT)
 
 bench: venv ## benchmarks, printed side by side with their references
+	$(PY) -m pip install --quiet -r requirements/bench.txt -c requirements/constraints.txt
 	$(PY) infra/bench/bench_ingest.py
+	$(PY) infra/bench/bench_local_model.py
 
 deploy: build ## sam deploy to ENV (dev|prod) using samconfig.toml
 	$(SAM) deploy --config-env $(ENV)

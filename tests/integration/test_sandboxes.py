@@ -6,10 +6,12 @@ The Anthropic fake is driven through the real `anthropic` SDK; Zendesk and HubSp
 from __future__ import annotations
 
 import base64
+import enum
 from collections.abc import Iterator
 from typing import Any
 
 import anthropic
+import pydantic
 import pytest
 import requests
 
@@ -83,7 +85,7 @@ def hs() -> requests.Session:
 def classify(client: anthropic.Anthropic, text: str = "I was charged twice", **extra: Any) -> Any:
     return client.messages.create(
         model="claude-haiku-4-5",
-        max_tokens=512,
+        max_tokens=extra.pop("max_tokens", 512),
         system=extra.pop("system", SYSTEM),
         tools=[TOOL],
         tool_choice={"type": "tool", "name": TOOL_NAME, "disable_parallel_tool_use": True},
@@ -132,6 +134,35 @@ def test_scripted_steps_answer_in_order(fake_anthropic: FakeAnthropic, client: a
     assert replies[4].content[0].type == "text"
     assert replies[4].stop_reason == "end_turn"
     assert fake_anthropic.pending_steps == 0
+
+
+def test_ok_answer_follows_a_pydantic_generated_schema(client: anthropic.Anthropic) -> None:
+    class Label(enum.StrEnum):
+        REFUND = "refund"
+        OUTAGE = "outage"
+
+    class Classification(pydantic.BaseModel):
+        label: Label
+        confidence: float = pydantic.Field(ge=0, le=1)
+        reasons: list[str]
+        escalate: bool | None = None
+
+    tool = {"name": "classify", "input_schema": Classification.model_json_schema()}
+
+    message = client.messages.create(model="claude-haiku-4-5", max_tokens=256, tools=[tool],
+                                     tool_choice={"type": "tool", "name": "classify"},
+                                     messages=[{"role": "user", "content": "refund me"}])  # fmt: skip
+
+    parsed = Classification.model_validate(message.content[0].input)
+    assert parsed.label is Label.REFUND
+
+
+def test_reply_cut_off_by_max_tokens_has_no_tool_input(client: anthropic.Anthropic) -> None:
+    message = classify(client, max_tokens=5)
+
+    assert message.stop_reason == "max_tokens"
+    assert message.usage.output_tokens == 5
+    assert message.content[0].input == {}
 
 
 def test_wrong_key_raises_authentication_error(fake_anthropic: FakeAnthropic) -> None:
@@ -196,8 +227,10 @@ def test_hang_raises_timeout_error(fake_anthropic: FakeAnthropic, client: anthro
 def test_invalid_tool_request_is_rejected_as_bad_request(client: anthropic.Anthropic) -> None:
     bad_schema = {**TOOL, "input_schema": {"type": "string"}}
 
-    with pytest.raises(anthropic.BadRequestError, match="input_schema.type"):
-        client.messages.create(model="m", max_tokens=10, tools=[bad_schema], messages=[{"role": "user", "content": "x"}])
+    with pytest.raises(anthropic.BadRequestError, match=r"input_schema\.type"):
+        client.messages.create(
+            model="m", max_tokens=10, tools=[bad_schema], messages=[{"role": "user", "content": "x"}]
+        )
     with pytest.raises(anthropic.BadRequestError, match="not found in provided tools"):
         client.messages.create(model="m", max_tokens=10, tools=[TOOL], tool_choice={"type": "tool", "name": "nope"},
                                messages=[{"role": "user", "content": "x"}])  # fmt: skip
@@ -270,9 +303,7 @@ def test_zendesk_missing_ticket_is_404_record_not_found(zendesk: FakeZendesk, zd
     assert reply.json() == {"error": "RecordNotFound", "description": "Not found"}
 
 
-def test_zendesk_update_applies_fields_and_appends_an_internal_note(
-    zendesk: FakeZendesk, zd: requests.Session
-) -> None:
+def test_zendesk_update_applies_fields_and_appends_an_internal_note(zendesk: FakeZendesk, zd: requests.Session) -> None:
     update = {"ticket": {"priority": "high", "group_id": 7, "custom_fields": [{"id": 5, "value": "refund"}],
                          "comment": {"body": "AI triage: billing", "public": False}}}  # fmt: skip
 
@@ -284,7 +315,10 @@ def test_zendesk_update_applies_fields_and_appends_an_internal_note(
     assert ticket["custom_fields"] == [{"id": 5, "value": "refund"}]
     assert any(e["type"] == "Comment" for e in reply.json()["audit"]["events"])
     comments = zd.get(f"{zendesk.url}/api/v2/tickets/42/comments.json", timeout=5).json()["comments"]
-    assert [(c["body"], c["public"]) for c in comments] == [("I was charged twice", True), ("AI triage: billing", False)]
+    assert [(c["body"], c["public"]) for c in comments] == [
+        ("I was charged twice", True),
+        ("AI triage: billing", False),
+    ]
     assert comments[1]["author_id"] == zendesk.agent_id
 
 
@@ -397,7 +431,9 @@ def test_hubspot_update_with_unknown_property_is_400(hubspot: FakeHubSpot, hs: r
 
     refused = hs.patch(url, json={"properties": {"ai_triage_label": "refund"}}, timeout=5)
     hubspot.allow_properties("ai_triage_label")
-    accepted = hs.patch(url, json={"properties": {"ai_triage_label": "refund", "hs_ticket_priority": "HIGH"}}, timeout=5)
+    accepted = hs.patch(
+        url, json={"properties": {"ai_triage_label": "refund", "hs_ticket_priority": "HIGH"}}, timeout=5
+    )
 
     assert refused.status_code == 400
     assert refused.json()["category"] == "VALIDATION_ERROR"
@@ -463,6 +499,7 @@ def test_sandboxes_env_points_clients_at_the_running_fakes() -> None:
                                  headers={"Authorization": f"Bearer {HS_TOKEN}"}, timeout=5)  # fmt: skip
 
     assert message.stop_reason == "tool_use"
+    assert [name for name, _ in sb.journal()] == ["anthropic", "zendesk", "hubspot"]
     assert ticket.json()["ticket"]["id"] == 5
     assert hs_ticket.json()["id"] == "6"
     with pytest.raises(requests.ConnectionError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +13,10 @@ from typing import Any, TextIO
 
 import requests
 
+from triage_gate.triage.decision import DecisionRecord
+from triage_local import demo_data
 from triage_local.runner import LocalRunner, RunnerConfig
+from triage_local.sandboxes import Sandboxes
 from triage_local.webhooks import Sample, send
 
 
@@ -41,27 +45,80 @@ def demo_secrets() -> dict[str, str]:
         "ZENDESK_WEBHOOK_SECRET": secrets.token_urlsafe(32),
         "HUBSPOT_CLIENT_SECRET": secrets.token_hex(18),
         "SLACK_SIGNING_SECRET": secrets.token_hex(16),
+        "ZENDESK_EMAIL": demo_data.ZENDESK_EMAIL,
+        "ZENDESK_API_TOKEN": demo_data.ZENDESK_TOKEN,
+        "HUBSPOT_ACCESS_TOKEN": demo_data.HUBSPOT_TOKEN,
     }
 
 
 def run_demo(root: Path, port: int, out: TextIO = sys.stdout, log_path: Path | None = None) -> int:
     generated = demo_secrets()
-    environ = {**_base_environ(), **generated}
     log_path = log_path or root / ".triage" / "demo.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w", encoding="utf-8") as log:
+    sandboxes = Sandboxes(
+        zendesk_email=demo_data.ZENDESK_EMAIL, zendesk_token=demo_data.ZENDESK_TOKEN,
+        hubspot_token=demo_data.HUBSPOT_TOKEN,
+    )  # fmt: skip
+    with log_path.open("w", encoding="utf-8") as log, sandboxes:
+        demo_data.seed(sandboxes)
+        # No ANTHROPIC_API_KEY: the local model classifies, so the demo runs offline.
+        environ = {**_base_environ(), **generated, **sandboxes.env()}
+        environ.pop("ANTHROPIC_API_KEY", None)
         config = RunnerConfig(template_path=root / "template.yaml", port=port, environ=environ)
         with LocalRunner(config, log=log) as runner:
-            out.write(f"Triage Gate demo: local stack at {runner.base_url} (AWS: {runner.endpoint_url})\n\n")
+            out.write(f"Triage Gate demo: local stack at {runner.base_url} (AWS: {runner.endpoint_url})\n")
+            out.write(
+                "Zendesk and HubSpot are local sandboxes; no ANTHROPIC_API_KEY, so the local model classifies.\n\n"
+            )
             rows = [_play(step, root / "events", runner.base_url, generated) for step in STEPS]
             _print_table(rows, out)
+            decisions = wait_for_decisions(runner, EXPECTED_DECISIONS)
+            out.write("\nWhat TriageFunction decided:\n")
+            print_decisions(decisions, out)
             depths = runner.queue_depths()
             out.write(
-                f"\nTriageQueue: {depths['TriageQueue']['visible']} ticket events waiting for triage"
-                f" (DLQ: {depths['TriageDlq']['visible']}).\n"
+                f"\nQueues: ActionsQueue {depths['ActionsQueue']['visible']} to write back, "
+                f"ExceptionQueue {depths['ExceptionQueue']['visible']} for review, "
+                f"TriageQueue {depths['TriageQueue']['visible'] + depths['TriageQueue']['in_flight']} left; "
+                f"DLQs: {sum(v['visible'] for k, v in depths.items() if k.endswith('Dlq'))}.\n"
                 f"Function logs: {log_path}\n"
             )
     return 0
+
+
+# ticket.created 40211, comment_added 40198, trigger 40215 and the HubSpot ticket.creation.
+EXPECTED_DECISIONS = 4
+
+
+def wait_for_decisions(runner: LocalRunner, expected: int, timeout: float = 60.0) -> list[DecisionRecord]:
+    ddb = runner.session.client("dynamodb")
+    table = runner.physical_id("DecisionsTable")
+    deadline = time.monotonic() + timeout
+    while True:
+        items = ddb.scan(TableName=table, ConsistentRead=True)["Items"]
+        routed = [i for i in items if i["status"]["S"] == "routed"]
+        if len(routed) >= expected or time.monotonic() > deadline:
+            records = [DecisionRecord.model_validate_json(i["record"]["S"]) for i in routed]
+            return sorted(records, key=lambda r: (r.source, r.ticket_id))
+        time.sleep(0.3)
+
+
+def print_decisions(records: list[DecisionRecord], out: TextIO) -> None:
+    rows = [("ticket", "workflow", "category", "priority", "mode", "action", "reason codes")]
+    for record in records:
+        cells = []
+        for task in ("category", "priority"):
+            decision = record.tasks.get(task)
+            confidence = decision.calibrated_confidence if decision else None
+            label = decision.label if decision else None
+            cells.append(f"{label} ({confidence:.2f})" if label and confidence is not None else str(label))
+        rows.append(
+            (f"{record.source} {record.ticket_id}", record.workflow, *cells, record.mode, record.action,
+             ", ".join(record.reason_codes) or "-")
+        )  # fmt: skip
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() + "\n")
 
 
 def _play(step: Step, events_dir: Path, base_url: str, generated: dict[str, str]) -> tuple[str, str, str]:

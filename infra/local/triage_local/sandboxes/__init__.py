@@ -58,6 +58,11 @@ class Sandboxes:
     ) -> None:
         self.stop()
 
+    def journal(self) -> list[tuple[str, RecordedRequest]]:
+        """Every request any of the three received, oldest first, with the sandbox's name."""
+        entries = [(sandbox.name, request) for sandbox in self.all for request in sandbox.requests]
+        return sorted(entries, key=lambda entry: entry[1].at)
+
     def env(self) -> dict[str, str]:
         """`{ZENDESK_BASE_URL}/api/v2/...`, `{HUBSPOT_BASE_URL}/crm/v3/...`, and the SDK's `base_url`."""
         return {

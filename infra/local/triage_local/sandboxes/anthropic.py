@@ -157,7 +157,8 @@ class FakeAnthropic(Sandbox):
             tool_input = self._tool_input(body, tool, step)
             content = [{"type": "tool_use", "id": _token("toolu_"), "name": tool["name"], "input": tool_input}]
             stop_reason = "tool_use"
-        output_tokens = max(estimate_tokens(json.dumps(content)), 1)
+        produced = content[0].get("input", content[0].get("text"))
+        output_tokens = max(estimate_tokens(produced if isinstance(produced, str) else json.dumps(produced)), 1)
         if output_tokens > body["max_tokens"]:  # the reply was cut off: the tool input is incomplete
             output_tokens, stop_reason = body["max_tokens"], "max_tokens"
             content = [{**content[0], "input": {}}] if content[0]["type"] == "tool_use" else content

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
+ROLES = ("user", "assistant", "system")  # API 2026-10-21 (SDK 2.x) accepts system messages in `messages`
 TOOL_CHOICE_TYPES = ("auto", "any", "tool", "none")
 MAX_CACHE_BREAKPOINTS = 4
 
@@ -56,8 +57,8 @@ def _check_messages(messages: Any) -> None:
         raise RequestInvalid("messages: List should have at least 1 item after validation, not 0")
     for index, message in enumerate(messages):
         where = f"messages.{index}"
-        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
-            raise RequestInvalid(f"{where}.role: Input should be 'user' or 'assistant'")
+        if not isinstance(message, dict) or message.get("role") not in ROLES:
+            raise RequestInvalid(f"{where}.role: Input should be 'user', 'assistant' or 'system'")
         content = message.get("content")
         if isinstance(content, str):
             if not content:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 import threading
 import time
@@ -21,6 +22,7 @@ from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 JSON_TYPE = "application/json; charset=utf-8"
+log = logging.getLogger("triage_local.sandboxes")
 
 
 @dataclass
@@ -205,6 +207,7 @@ class Sandbox:
             try:
                 reply = self.handle(request)
             except Exception as exc:  # a bug in the fake must show up as a 500, not a dropped connection
+                log.exception("%s sandbox failed on %s %s", self.name, request.method, request.path)
                 reply = Reply(500, {"error": "sandbox_bug", "message": repr(exc)})
         request.status = reply.status
         return reply

@@ -83,7 +83,9 @@ def out_of_taxonomy(tool: dict[str, Any], valid: dict[str, Any]) -> dict[str, An
 
 
 def low_confidence(valid: dict[str, Any]) -> dict[str, Any]:
-    return {**valid, "confidence": LOW_CONFIDENCE}
+    """Every confidence field (`confidence`, `category_confidence`, ...) set low."""
+    keys = [k for k in valid if k == "confidence" or k.endswith("_confidence")] or ["confidence"]
+    return {**valid, **dict.fromkeys(keys, LOW_CONFIDENCE)}
 
 
 def malformed(tool: dict[str, Any], valid: dict[str, Any]) -> dict[str, Any]:

@@ -166,9 +166,13 @@ class TextClassifier:
         return contributions[:n]
 
     def _probabilities(self, text: str) -> list[float]:
-        inverse_t = 1.0 / self.temperature
-        scores = [s * inverse_t for s in self.logits(text)]
-        top = max(scores)
-        exps = [math.exp(s - top) for s in scores]
-        total = sum(exps)
-        return [e / total for e in exps]
+        return softmax(self.logits(text), self.temperature)
+
+
+def softmax(scores: list[float], temperature: float = 1.0) -> list[float]:
+    """Probabilities from scores divided by ``temperature`` (numerically safe)."""
+    inverse_t = 1.0 / temperature
+    top = max(scores)
+    exps = [math.exp((s - top) * inverse_t) for s in scores]
+    total = sum(exps)
+    return [e / total for e in exps]

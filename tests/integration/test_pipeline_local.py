@@ -1,0 +1,105 @@
+"""Signed webhook in → TriageFunction (via the runner's SQS mapping) → decision record and queue message,
+with the Zendesk and Anthropic sandboxes standing in for the vendors."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.factories import EVENTS_DIR, ROOT
+from triage_gate.triage.decision import DecisionMessage, DecisionRecord
+from triage_local import demo_data
+from triage_local.runner import LocalRunner, RunnerConfig
+from triage_local.sandboxes import Sandboxes
+from triage_local.webhooks import Sample, send
+
+SECRET = "pipeline-zd-secret"
+ANTHROPIC_KEY = "sk-ant-pipeline"
+
+
+def _billing(request: dict[str, Any]) -> dict[str, Any]:
+    properties = request["tools"][0]["input_schema"]["properties"]
+    answer: dict[str, Any] = {"rationale": "double charge on an invoice"}
+    if "category" in properties:
+        answer.update(category="billing", category_confidence=0.94)
+    return answer
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Iterator[tuple[LocalRunner, Sandboxes]]:
+    sandboxes = Sandboxes(
+        zendesk_email=demo_data.ZENDESK_EMAIL, zendesk_token=demo_data.ZENDESK_TOKEN,
+        hubspot_token=demo_data.HUBSPOT_TOKEN, anthropic_key=ANTHROPIC_KEY,
+    )  # fmt: skip
+    with sandboxes:
+        demo_data.seed(sandboxes)
+        sandboxes.anthropic.responder = _billing
+        environ = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT", "TRIAGE_"))}
+        environ.update(
+            {
+                **sandboxes.env(),
+                "ZENDESK_WEBHOOK_SECRET": SECRET,
+                "ZENDESK_EMAIL": demo_data.ZENDESK_EMAIL,
+                "ZENDESK_API_TOKEN": demo_data.ZENDESK_TOKEN,
+                "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+            }
+        )
+        config = RunnerConfig(template_path=ROOT / "template.yaml", port=0, environ=environ)
+        with LocalRunner(config, log=io.StringIO()) as runner:
+            yield runner, sandboxes
+
+
+def _decision(runner: LocalRunner, ticket_id: str, timeout: float = 30) -> DecisionRecord:
+    ddb = runner.session.client("dynamodb")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for item in ddb.scan(TableName=runner.physical_id("DecisionsTable"), ConsistentRead=True)["Items"]:
+            record = DecisionRecord.model_validate_json(item["record"]["S"])
+            if record.ticket_id == ticket_id and item["status"]["S"] == "routed":
+                return record
+        time.sleep(0.2)
+    raise AssertionError(f"no routed decision for ticket {ticket_id}")
+
+
+def _messages(runner: LocalRunner, queue: str) -> list[DecisionMessage]:
+    sqs = runner.session.client("sqs")
+    got = sqs.receive_message(QueueUrl=runner.physical_id(queue), MaxNumberOfMessages=10, VisibilityTimeout=0)
+    return [DecisionMessage.model_validate_json(m["Body"]) for m in got.get("Messages", [])]
+
+
+def test_webhook_becomes_a_claude_decision_applied_through_the_actions_queue(pipeline):
+    runner, sandboxes = pipeline
+
+    response = send(Sample.load(EVENTS_DIR / "ingest__zendesk_ticket_created.json"), runner.base_url, SECRET)
+
+    assert response.status_code == 200
+    record = _decision(runner, "40211")
+    assert record.workflow == "zendesk-support"
+    assert record.tasks["category"].model == "claude-haiku-4-5"
+    assert record.labels["category"] == "billing"
+    assert record.context_fields["organization.name"] == "Northwind Traders"
+    assert record.tokens["input"] > 0
+    assert record.action in ("apply", "review")
+    queue = "ActionsQueue" if record.action == "apply" else "ExceptionQueue"
+    assert any(m.decision_id == record.decision_id for m in _messages(runner, queue))
+    # The model saw the ticket the Zendesk API returned, with the requester's email masked.
+    sent = sandboxes.anthropic.sent_text()
+    assert "INV-2026-1187" in sent
+    assert "priya@northwind.test" not in sent
+
+
+def test_trigger_webhook_without_text_is_classified_from_the_fetched_ticket(pipeline):
+    runner, _sandboxes = pipeline
+
+    send(Sample.load(EVENTS_DIR / "ingest__zendesk_trigger_ticket_created.json"), runner.base_url, SECRET)
+
+    record = _decision(runner, "40215")
+    assert record.context_fields["ticket.subject"] == "Can't log in after enabling two-factor"
+    assert record.redactions.get("phone") == 1
+    assert "7946 0958" not in json.dumps(record.model_dump(mode="json"))
