@@ -15,7 +15,10 @@ def _reset_caches() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     config.ingest_settings.cache_clear()
+    config.triage_settings.cache_clear()
     wiring.intake_service.cache_clear()
+    wiring.vendor_secrets.cache_clear()
+    wiring.triage_service.cache_clear()
     aws.client.cache_clear()
     parameters.clear_caches()
     metrics.clear_metrics()

@@ -22,5 +22,12 @@ def test_demo_shows_accepted_duplicate_ignored_and_rejected_webhooks(tmp_path):
     assert "staff_comment" in lines["Zendesk event: agent's internal note"]
     assert "401  rejected: invalid_signature" in lines["Zendesk event signed with a wrong secret"]
     assert "401  rejected: stale_timestamp" in lines["HubSpot batch signed 10 minutes ago"]
-    assert "TriageQueue: 5 ticket events waiting for triage (DLQ: 0)" in out.getvalue()
-    assert "webhook event" in (tmp_path / "demo.log").read_text()
+    text = out.getvalue()
+    decided = {line.split()[1]: line for line in text.splitlines() if line.startswith(("  zendesk ", "  hubspot "))}
+    assert set(decided) == {"40211", "40198", "40215", "19800231"}
+    assert "policy_always_review" in decided["40211"]  # a refund is always a human's call
+    assert "shadow  record" in decided["19800231"]  # the HubSpot workflow runs in shadow mode
+    assert "DLQs: 0." in text
+    log = (tmp_path / "demo.log").read_text()
+    assert "webhook event" in log
+    assert '"message":"decision"' in log

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from tests.factories import EVENTS_DIR, ROOT
-from triage_gate.messages import TicketEvent
+from triage_gate.triage.decision import DecisionRecord
 from triage_local.runner import LocalRunner, RunnerConfig, wait_until_healthy
 from triage_local.webhooks import Sample, send
 
@@ -37,15 +37,15 @@ def runner() -> Iterator[LocalRunner]:
         yield running
 
 
-def _queued(runner: LocalRunner) -> list[TicketEvent]:
-    sqs = runner.session.client("sqs")
-    url = runner.physical_id("TriageQueue")
-    events = []
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in messages:
-            events.append(TicketEvent.model_validate_json(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return events
+def _decided(runner: LocalRunner, expected: int, timeout: float = 30) -> list[DecisionRecord]:
+    """Decision records once TriageFunction (fed by the runner's SQS mapping) has routed them."""
+    ddb = runner.session.client("dynamodb")
+    deadline = time.monotonic() + timeout
+    while True:
+        items = ddb.scan(TableName=runner.physical_id("DecisionsTable"), ConsistentRead=True)["Items"]
+        routed = [DecisionRecord.model_validate_json(i["record"]["S"]) for i in items if i["status"]["S"] == "routed"]
+        if len(routed) >= expected or time.monotonic() > deadline:
+            return routed
 
 
 def test_healthz_reports_routes_and_queues(runner):
@@ -67,12 +67,16 @@ def test_signed_webhooks_flow_to_the_triage_queue_once(runner):
     assert (first.status_code, batch.status_code, duplicate.status_code) == (200, 200, 200)
     assert duplicate.json()["duplicates"] == 1
     assert batch.json()["accepted"] == 2
-    queued = _queued(runner)
-    assert sorted((e.source, e.ticket_id) for e in queued) == [
-        ("hubspot", "19800231"),
-        ("hubspot", "19800231"),
-        ("zendesk", "40215"),
+    # The trigger's ticket.created and HubSpot's ticket.creation are classified; the property change is
+    # watched, not classified. The duplicate delivery made no second decision.
+    decided = _decided(runner, expected=2)
+    assert sorted((d.source, d.ticket_id, d.event_type) for d in decided) == [
+        ("hubspot", "19800231", "ticket.created"),
+        ("zendesk", "40215", "ticket.created"),
     ]
+    depths = runner.queue_depths()
+    assert depths["TriageQueue"] == {"visible": 0, "in_flight": 0}
+    assert depths["TriageDlq"]["visible"] == 0
 
 
 def test_hubspot_signature_covers_the_runners_own_url(runner):

@@ -100,6 +100,7 @@ def test_trigger_webhook_without_text_is_classified_from_the_fetched_ticket(pipe
     send(Sample.load(EVENTS_DIR / "ingest__zendesk_trigger_ticket_created.json"), runner.base_url, SECRET)
 
     record = _decision(runner, "40215")
+    assert record.context_error is None, record.context_error
     assert record.context_fields["ticket.subject"] == "Can't log in after enabling two-factor"
     assert record.redactions.get("phone") == 1
     assert "7946 0958" not in json.dumps(record.model_dump(mode="json"))

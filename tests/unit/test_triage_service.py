@@ -297,3 +297,25 @@ def test_decision_record_carries_the_audit_fields():
     assert record.raw_outputs[0]["category"] == "billing"
     assert record.rationale == "charge"
     assert h.context.calls[0][2] == ("ticket.subject", "organization.name", "organization.organization_fields.tier")
+
+
+def test_route_rules_pick_sonnet_for_long_tickets_and_enterprise_customers():
+    from triage_gate.policy import Task
+    from triage_gate.triage.routing import choose_route
+
+    task = Task.model_validate(
+        {
+            "labels": {"a": {"description": "aaa"}, "b": {"description": "bbb"}},
+            "route": "haiku",
+            "route_rules": [
+                {"route": "sonnet", "min_chars": 4000},
+                {"route": "sonnet", "customer_tiers": ["enterprise"]},
+                {"route": "local", "languages": ["de"]},
+            ],
+        }
+    )
+
+    assert choose_route(task, chars=100, customer_tier=None, language=None) == "haiku"
+    assert choose_route(task, chars=5000, customer_tier=None, language=None) == "sonnet"
+    assert choose_route(task, chars=100, customer_tier="Enterprise", language=None) == "sonnet"
+    assert choose_route(task, chars=100, customer_tier="growth", language="de-DE") == "local"

@@ -104,7 +104,7 @@ def wait_for_decisions(runner: LocalRunner, expected: int, timeout: float = 60.0
 
 
 def print_decisions(records: list[DecisionRecord], out: TextIO) -> None:
-    rows = [("ticket", "workflow", "category", "priority", "mode", "action", "reason codes")]
+    rows: list[tuple[str, ...]] = [("ticket", "workflow", "category", "priority", "mode", "action", "reason codes")]
     for record in records:
         cells = []
         for task in ("category", "priority"):

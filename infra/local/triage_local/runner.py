@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
 import sys
 import threading
 import time
@@ -88,7 +90,11 @@ class LocalRunner:
         for function in self.functions.values():
             function.stop()
         if self._moto is not None:
-            self._moto.stop()
+            self._moto.terminate()
+            try:
+                self._moto.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._moto.kill()
             self._moto = None
 
     def __enter__(self) -> LocalRunner:
@@ -161,17 +167,17 @@ class LocalRunner:
 
     # ------------------------------------------------------------------ internals
     def _start_aws(self) -> None:
+        """An embedded moto server in a child process: its state is its own (moto's backends are
+        process-global, so two runners in one process would otherwise share every table)."""
         if self.endpoint_url:
             return
-        import logging
-
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._moto.start()
-        host, port = self._moto.get_host_and_port()
-        self.endpoint_url = f"http://{host}:{port}"
+        port = _free_port()
+        self._moto = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.endpoint_url = f"http://127.0.0.1:{port}"
+        _wait_for_port(port, self._moto, timeout=30)
 
     def _function_env(self, spec: FunctionSpec) -> dict[str, str]:
         environ = self.config.environ
@@ -268,6 +274,24 @@ def _credentials(endpoint_url: str | None, environ: Mapping[str, str]) -> dict[s
         keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
         return {k: environ[k] for k in keys if k in environ}
     return dict(LOCAL_CREDENTIALS)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the embedded moto server exited with code {proc.returncode}")
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"the embedded moto server did not listen on {port} within {timeout:.0f}s")
 
 
 def wait_until_healthy(base_url: str, timeout: float = 30.0) -> dict[str, Any]:

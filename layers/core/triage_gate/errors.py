@@ -92,3 +92,27 @@ class ModelUnavailable(TriageGateError):
     def __init__(self, message: str, *, kind: str) -> None:
         super().__init__(message)
         self.kind = kind
+
+
+class VendorError(TriageGateError):
+    """A Zendesk/HubSpot/Slack call failed."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RateLimited(VendorError):
+    """429 whose Retry-After does not fit in the time left: put the message back for that long."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, status=429)
+        self.retry_after = retry_after
+
+
+class TransientVendorError(VendorError):
+    """5xx, timeouts, connection errors after bounded retries: the queue redelivers, then the DLQ."""
+
+
+class PermanentVendorError(VendorError):
+    """Other 4xx: retrying cannot help. Recorded on the decision and counted, not retried."""

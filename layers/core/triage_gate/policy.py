@@ -114,6 +114,38 @@ class Rules(_Strict):
     degraded_mode: Literal["local", "review_all"] = "local"
 
 
+ZENDESK_PRIORITIES = ("low", "normal", "high", "urgent")
+ZENDESK_TYPES = ("question", "incident", "problem", "task")
+# Standard HubSpot ticket properties a write-back may set; custom ones must be declared in the policy.
+HUBSPOT_TICKET_PROPERTIES = frozenset(
+    {"hs_pipeline", "hs_pipeline_stage", "hs_ticket_priority", "hs_ticket_category", "hubspot_owner_id", "subject"}
+)
+
+
+class ZendeskFields(_Strict):
+    """What one label sets on a Zendesk ticket. Unknown keys are a policy error, not a runtime surprise."""
+
+    group_id: int | None = Field(default=None, gt=0)
+    priority: Literal["low", "normal", "high", "urgent"] | None = None
+    type: Literal["question", "incident", "problem", "task"] | None = None
+    tags: list[Annotated[str, Field(pattern=r"^[a-z0-9_\-:/]+$")]] = Field(default_factory=list)
+    custom_fields: dict[int, str | int | bool] = Field(default_factory=dict)
+
+
+class HubSpotFields(_Strict):
+    properties: dict[str, str] = Field(default_factory=dict)
+
+
+class Writeback(_Strict):
+    """Label → vendor fields, per task. Applied in auto mode; in assist mode only a note is written."""
+
+    marker_tag: str = Field(default="ai_triaged", pattern=r"^[a-z0-9_\-]+$")
+    note: bool = True
+    zendesk: dict[str, dict[str, ZendeskFields]] = Field(default_factory=dict)
+    hubspot: dict[str, dict[str, HubSpotFields]] = Field(default_factory=dict)
+    hubspot_custom_properties: list[str] = Field(default_factory=list)
+
+
 class Review(_Strict):
     channel: str = Field(min_length=2)
     escalation_group: str | None = None
@@ -136,6 +168,7 @@ class Workflow(_Strict):
     daily_budget_usd: float = Field(default=25.0, ge=0)
     review: Review
     sla: Sla = Field(default_factory=Sla)
+    writeback: Writeback = Field(default_factory=Writeback)
 
     @model_validator(mode="after")
     def _consistent(self) -> Workflow:
@@ -145,11 +178,33 @@ class Workflow(_Strict):
             unknown = sorted(set(labels) - set(self.tasks[task].labels))
             if unknown:
                 raise ValueError(f"rules.always_review.{task} names labels not in the taxonomy: {unknown}")
+        self._check_writeback()
         roots = CONTEXT_ROOTS[self.source]
         for field in [*self.context.fields, *([self.context.customer_tier_field])]:
             if field and field.split(".", 1)[0] not in roots:
                 raise ValueError(f"context field {field!r} must start with one of {roots} for {self.source}")
         return self
+
+    def _check_writeback(self) -> None:
+        mapping: dict[str, Any] = dict(self.writeback.zendesk if self.source == "zendesk" else self.writeback.hubspot)
+        other = self.writeback.hubspot if self.source == "zendesk" else self.writeback.zendesk
+        if other:
+            raise ValueError(f"writeback maps fields of the other vendor; this workflow's source is {self.source}")
+        for task, labels in mapping.items():
+            if task not in self.tasks:
+                raise ValueError(f"writeback.{self.source}.{task}: no such task")
+            unknown = sorted(set(labels) - set(self.tasks[task].labels))
+            if unknown:
+                raise ValueError(f"writeback.{self.source}.{task} maps labels not in the taxonomy: {unknown}")
+            if self.source == "hubspot":
+                allowed = HUBSPOT_TICKET_PROPERTIES | set(self.writeback.hubspot_custom_properties)
+                for label, fields in labels.items():
+                    bad = sorted(set(fields.properties) - allowed)
+                    if bad:
+                        raise ValueError(
+                            f"writeback.hubspot.{task}.{label}: unknown HubSpot ticket properties {bad} "
+                            "(declare custom ones in writeback.hubspot_custom_properties)"
+                        )
 
 
 class Guardrails(_Strict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -22,6 +23,9 @@ class DynamoDecisionStore:
             return None
         record = DecisionRecord.model_validate_json(item["record"]["S"])
         record.status = "routed" if item["status"]["S"] == "routed" else "decided"
+        for stage in ("writeback", "review", "override"):
+            if stage in item:
+                setattr(record, stage, json.loads(item[stage]["S"]))
         return record
 
     def create(self, record: DecisionRecord) -> bool:
@@ -52,4 +56,23 @@ class DynamoDecisionStore:
             UpdateExpression="SET #status = :routed",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":routed": {"S": "routed"}},
+        )
+
+    def writeback_state(self, decision_id: str) -> dict[str, Any] | None:
+        item = self._ddb.get_item(
+            TableName=self._table, Key={"pk": {"S": decision_id}}, ProjectionExpression="writeback", ConsistentRead=True
+        ).get("Item")
+        return json.loads(item["writeback"]["S"]) if item and "writeback" in item else None
+
+    def set_writeback(self, decision_id: str, state: dict[str, Any]) -> None:
+        self._set(decision_id, "writeback", state)
+
+    def _set(self, decision_id: str, attribute: str, value: dict[str, Any]) -> None:
+        self._ddb.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": decision_id}},
+            UpdateExpression="SET #a = :v",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#a": attribute},
+            ExpressionAttributeValues={":v": {"S": json.dumps(value, default=str)}},
         )

@@ -89,6 +89,13 @@ class InMemoryDecisionStore:
     def mark_routed(self, decision_id: str) -> None:
         self.records[decision_id].status = "routed"
 
+    def writeback_state(self, decision_id: str) -> dict[str, Any] | None:
+        record = self.records.get(decision_id)
+        return dict(record.writeback) if record and record.writeback else None
+
+    def set_writeback(self, decision_id: str, state: dict[str, Any]) -> None:
+        self.records[decision_id].writeback = dict(state)
+
 
 class InMemoryBreakerStore:
     def __init__(self) -> None:

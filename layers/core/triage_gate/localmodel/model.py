@@ -1,13 +1,15 @@
 """The local text classifier at inference time: pure Python, standard library only.
 
-A model is TF-IDF features (word unigrams + bigrams, sublinear TF, L2-normalised) into a multinomial
-logistic regression, with a temperature fitted on held-out data so its probabilities are calibrated.
+A model is TF-IDF features (word unigrams, bigrams and 5-letter word prefixes; sublinear TF;
+L2-normalised) into a multinomial logistic regression, with a temperature fitted on held-out data so its
+probabilities are calibrated. A text with no known term at all gets the training base rates.
 
 The artifact is one JSON document (``"format": "triage-gate-textclf/1"``)::
 
-    {"format", "labels": [str], "temperature": float, "weight_scale": float, "idf_scale": float,
+    {"format", "featurizer": str, "labels": [str], "temperature": float, "weight_scale": float, "idf_scale": float,
      "bias": [int],                                   # per label, in units of weight_scale
-     "vocabulary": {term: [idf, k, w, k, w, ...]},    # idf in units of idf_scale; (label index, weight) pairs
+     "prior": [float],                                # label shares in training: the answer without evidence
+     "vocabulary": {term: [idf, k, w, k, w, ...]},    # idf in units of idf_scale, then (label index, weight)
      "metadata": {...}}
 
 Weights are stored as integers and rows without their near-zero entries, which keeps the file small;
@@ -21,7 +23,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from triage_gate.localmodel.features import sublinear_tf, term_counts
+from triage_gate.localmodel.features import FEATURIZER, sublinear_tf, term_counts
 
 FORMAT = "triage-gate-textclf/1"
 
@@ -34,6 +36,7 @@ class TextClassifier:
         labels: list[str],
         bias: list[int],
         vocabulary: dict[str, list[int]],
+        prior: list[float],
         *,
         temperature: float = 1.0,
         weight_scale: float = 1.0,
@@ -44,12 +47,15 @@ class TextClassifier:
             raise ValueError("a classifier needs at least two distinct labels")
         if len(bias) != len(labels):
             raise ValueError(f"bias has {len(bias)} entries for {len(labels)} labels")
+        if len(prior) != len(labels) or not math.isclose(sum(prior), 1.0, abs_tol=1e-3) or min(prior) < 0:
+            raise ValueError(f"prior must be {len(labels)} probabilities summing to 1")
         if not (math.isfinite(temperature) and temperature > 0):
             raise ValueError(f"temperature must be a positive number, got {temperature!r}")
         self.labels = list(labels)
         self.temperature = float(temperature)
         self.metadata: dict[str, Any] = {**(metadata or {}), "temperature": self.temperature}
         self._bias = bias
+        self._prior = list(prior)
         self._vocabulary = vocabulary
         self._weight_scale = float(weight_scale)
         self._idf_scale = float(idf_scale)
@@ -61,7 +67,7 @@ class TextClassifier:
         """Read an artifact written by ``to_dict`` (as JSON). Callers should cache the instance."""
         try:
             document = json.loads(Path(path).read_bytes())
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ValueError(f"{path}: not a JSON model artifact ({exc})") from exc
         try:
             return cls.from_dict(document)
@@ -73,8 +79,12 @@ class TextClassifier:
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             found = d.get("format") if isinstance(d, dict) else type(d).__name__
             raise ValueError(f"unsupported model format {found!r}: expected {FORMAT!r}")
+        if d.get("featurizer") != FEATURIZER:
+            raise ValueError(
+                f"model was trained on features {d.get('featurizer')!r}, this code computes {FEATURIZER!r}: retrain it"
+            )
         try:
-            labels, bias, vocabulary = d["labels"], d["bias"], d["vocabulary"]
+            labels, bias, vocabulary, prior = d["labels"], d["bias"], d["vocabulary"], d["prior"]
             if not (isinstance(labels, list) and all(isinstance(x, str) for x in labels)):
                 raise ValueError("labels must be a list of strings")
             if not isinstance(vocabulary, dict):
@@ -83,6 +93,7 @@ class TextClassifier:
                 labels,
                 [int(b) for b in bias],
                 vocabulary,
+                [float(p) for p in prior],
                 temperature=float(d["temperature"]),
                 weight_scale=float(d["weight_scale"]),
                 idf_scale=float(d["idf_scale"]),
@@ -94,11 +105,13 @@ class TextClassifier:
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
+            "featurizer": FEATURIZER,
             "labels": list(self.labels),
             "temperature": self.temperature,
             "weight_scale": self._weight_scale,
             "idf_scale": self._idf_scale,
             "bias": list(self._bias),
+            "prior": list(self._prior),
             "metadata": dict(self.metadata),
             "vocabulary": self._vocabulary,
         }
@@ -120,7 +133,11 @@ class TextClassifier:
         return len(self._vocabulary)
 
     def logits(self, text: str) -> list[float]:
-        """Uncalibrated class scores (temperature 1), in ``labels`` order."""
+        """Uncalibrated class scores (temperature 1), in ``labels`` order; the bias alone without evidence."""
+        return self._scores(*self._evidence(text))
+
+    def _evidence(self, text: str) -> tuple[list[float], float]:
+        """Per label, the sum of (TF-IDF value x weight) over the known terms; and the squared norm of the values."""
         vocabulary = self._vocabulary
         totals = [0.0] * len(self.labels)
         sum_squares = 0.0
@@ -133,10 +150,13 @@ class TextClassifier:
             pairs = iter(row[1:])
             for k, weight in zip(pairs, pairs, strict=True):
                 totals[k] += value * weight
-        # L2-normalising the feature vector divides every dot product by its norm; the idf scale and the
-        # weight scale are constant factors, applied once here rather than per feature.
-        factor = self._weight_scale / math.sqrt(sum_squares) if sum_squares else 0.0
+        return totals, sum_squares
+
+    def _scores(self, totals: list[float], sum_squares: float) -> list[float]:
+        # L2-normalising the feature vector divides every dot product by its norm; the idf scale cancels out
+        # of that ratio and the weight scale is one factor, so both are applied once here, not per feature.
         scale = self._weight_scale
+        factor = scale / math.sqrt(sum_squares) if sum_squares else 0.0
         return [b * scale + t * factor for b, t in zip(self._bias, totals, strict=True)]
 
     def predict_proba(self, text: str) -> dict[str, float]:
@@ -150,23 +170,26 @@ class TextClassifier:
         return self.labels[best], probabilities[best]
 
     def top_terms(self, text: str, label: str, n: int = 5) -> list[tuple[str, float]]:
-        """The terms of ``text`` that pushed hardest towards ``label`` (for a reviewer's "why")."""
+        """The terms of ``text`` that pushed hardest towards ``label``, with their share of its logit."""
         k = self.labels.index(label)
-        counts = term_counts(text)
-        contributions: list[tuple[str, float]] = []
-        for term, count in counts.items():
-            row = self._vocabulary.get(term)
-            if row is None:
-                continue
+        found = [(term, sublinear_tf(count), self._vocabulary[term]) for term, count in term_counts(text).items()
+                 if term in self._vocabulary]  # fmt: skip
+        norm = math.sqrt(sum((tf * row[0]) ** 2 for _, tf, row in found)) or 1.0
+        contributions = []
+        for term, tf, row in found:
             pairs = iter(row[1:])
             weight = next((w for j, w in zip(pairs, pairs, strict=True) if j == k), 0)
             if weight > 0:
-                contributions.append((term, sublinear_tf(count) * row[0] * weight * self._weight_scale))
+                contributions.append((term, tf * row[0] * weight * self._weight_scale / norm))
         contributions.sort(key=lambda item: -item[1])
         return contributions[:n]
 
     def _probabilities(self, text: str) -> list[float]:
-        return softmax(self.logits(text), self.temperature)
+        totals, sum_squares = self._evidence(text)
+        if not sum_squares:
+            # Not one known term (empty, another language, pure noise): the honest answer is the base rates.
+            return list(self._prior)
+        return softmax(self._scores(totals, sum_squares), self.temperature)
 
 
 def softmax(scores: list[float], temperature: float = 1.0) -> list[float]:

@@ -22,6 +22,7 @@ from triage_gate.triage.answers import ModelResult, TaskAnswer, calibrate
 from triage_gate.triage.context import dotted, select_fields
 from triage_gate.triage.decision import DecisionMessage, DecisionRecord, TaskDecision
 from triage_gate.triage.input_guard import InputVerdict, check_input
+from triage_gate.triage.pii import mask_pii
 from triage_gate.triage.ports import (
     BreakerStore,
     BudgetStore,
@@ -67,6 +68,7 @@ class _Draft:
     results: list[ModelResult] = field(default_factory=list)
     latency_ms: dict[str, float] = field(default_factory=dict)
     fallback: str | None = None
+    redactions: dict[str, int] = field(default_factory=dict)
 
     def add(self, *codes: str) -> None:
         self.reasons.extend(c for c in codes if c not in self.reasons)
@@ -120,10 +122,23 @@ class TriageService:
         subject, text = _ticket_text(event, documents)
         verdict = _timed(draft, "guardrails", lambda: check_input(text, self.deps.policy.guardrails))
         draft.add(*verdict.reasons)
-        self._classify(name, workflow, subject, verdict, select_fields(documents, workflow.context.fields), tier, draft)
+        # Everything that may reach a model is masked: the body (above), the subject and the context.
+        extra = self.deps.policy.guardrails.pii_extra_patterns
+        safe_subject = mask_pii(subject, extra) if subject else None
+        fields = select_fields(documents, workflow.context.fields)
+        safe_context = mask_context(fields, extra)
+        # Redactions count what the model would have seen: body, subject and the non-body context.
+        prompt_only = mask_context({k: v for k, v in fields.items() if not k.endswith(_BODY_FIELDS)}, extra)
+        for counts in (safe_subject.redactions if safe_subject else {}, prompt_only.redactions):
+            for kind, n in counts.items():
+                draft.redactions[kind] = draft.redactions.get(kind, 0) + n
+        prompt_context = prompt_only.values
+        self._classify(
+            name, workflow, safe_subject.text if safe_subject else None, verdict, prompt_context, tier, draft
+        )
         self._apply_rules(workflow, tier, draft)
         draft.latency_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
-        return self._record(event, name, workflow, verdict, documents, context_error, tier, draft)
+        return self._record(event, name, workflow, verdict, safe_context.values, context_error, tier, draft)
 
     def _context(self, event: TicketEvent, workflow: Workflow, draft: _Draft) -> tuple[dict[str, Any], str | None]:
         policy = workflow.context
@@ -301,7 +316,7 @@ class TriageService:
         name: str,
         workflow: Workflow,
         verdict: InputVerdict,
-        documents: dict[str, Any],
+        context_fields: dict[str, Any],
         context_error: str | None,
         tier: str | None,
         draft: _Draft,
@@ -333,9 +348,9 @@ class TriageService:
             reason_codes=draft.reasons,
             tasks=draft.tasks,
             input_hash=hashlib.sha256(verdict.text.encode()).hexdigest(),
-            redactions=verdict.redactions,
+            redactions=_merge(verdict.redactions, draft.redactions),
             injection_signals=len(verdict.injection_signals),
-            context_fields=select_fields(documents, workflow.context.fields),
+            context_fields=context_fields,
             context_error=context_error,
             customer_tier=tier,
             models=sorted({r.model for r in draft.results}),
@@ -346,6 +361,43 @@ class TriageService:
             tokens=tokens,
             cost_usd=round(sum(r.cost_usd for r in draft.results), 6),
         )
+
+
+# Context fields that repeat the ticket body: the prompt already carries the (masked) body.
+_BODY_FIELDS = (".description", ".content", ".subject")
+
+
+@dataclass(frozen=True)
+class _MaskedContext:
+    values: dict[str, Any]
+    redactions: dict[str, int]
+
+
+def mask_context(fields: dict[str, Any], extra: dict[str, str]) -> _MaskedContext:
+    """Context values as a model (and the audit record) may see them: strings masked, lists of strings too."""
+    values: dict[str, Any] = {}
+    counts: dict[str, int] = {}
+    for key, value in fields.items():
+        items = value if isinstance(value, list) else [value]
+        masked_items = []
+        for item in items:
+            if isinstance(item, str):
+                masked = mask_pii(item, extra)
+                for kind, n in masked.redactions.items():
+                    counts[kind] = counts.get(kind, 0) + n
+                masked_items.append(masked.text)
+            else:
+                masked_items.append(item)
+        values[key] = masked_items if isinstance(value, list) else masked_items[0]
+    return _MaskedContext(values, counts)
+
+
+def _merge(*counts: dict[str, int]) -> dict[str, int]:
+    merged: dict[str, int] = {}
+    for count_map in counts:
+        for kind, n in count_map.items():
+            merged[kind] = merged.get(kind, 0) + n
+    return merged
 
 
 def _ticket_text(event: TicketEvent, documents: dict[str, Any]) -> tuple[str | None, str]:

@@ -1,0 +1,77 @@
+"""HTTP to Zendesk and HubSpot with `requests`: explicit timeouts, bounded retries, deadline-aware 429s.
+
+429: wait for Retry-After only if it fits before the deadline; otherwise RateLimited tells the caller
+to put the message back for that long. 5xx/timeouts: a few quick retries, then TransientVendorError
+(the queue redelivers, then the DLQ alarms). Other 4xx: PermanentVendorError, never retried.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from triage_gate.errors import PermanentVendorError, RateLimited, TransientVendorError
+
+MAX_TRANSIENT_RETRIES = 2
+MAX_RATE_LIMIT_WAITS = 3
+DEFAULT_RETRY_AFTER = 10.0
+SAFETY_MARGIN = 1.0
+
+
+class VendorHttp:
+    def __init__(self, vendor: str) -> None:
+        self.vendor = vendor
+        self._session: Any = None
+
+    def request(
+        self, method: str, url: str, deadline: float, *, ok: tuple[int, ...] = (200, 201), **kwargs: Any
+    ) -> Any:
+        import requests
+
+        if self._session is None:
+            self._session = requests.Session()
+        transient = waits = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= SAFETY_MARGIN:
+                raise TransientVendorError(f"{self.vendor}: no time left for {method} {_path(url)}")
+            try:
+                response = self._session.request(method, url, timeout=(1.0, min(5.0, remaining)), **kwargs)
+            except requests.RequestException as exc:
+                transient += 1
+                if transient > MAX_TRANSIENT_RETRIES:
+                    raise TransientVendorError(f"{self.vendor}: {type(exc).__name__} on {_path(url)}") from exc
+                time.sleep(0.2 * transient)
+                continue
+            if response.status_code in ok:
+                return response
+            if response.status_code == 429:
+                retry_after = _retry_after(response.headers.get("Retry-After"))
+                waits += 1
+                if waits > MAX_RATE_LIMIT_WAITS or retry_after + SAFETY_MARGIN >= deadline - time.monotonic():
+                    raise RateLimited(f"{self.vendor}: 429 on {_path(url)}", retry_after=retry_after)
+                time.sleep(retry_after)
+                continue
+            if response.status_code >= 500:
+                transient += 1
+                if transient > MAX_TRANSIENT_RETRIES:
+                    raise TransientVendorError(
+                        f"{self.vendor}: {response.status_code} on {_path(url)}", status=response.status_code
+                    )
+                time.sleep(0.2 * transient)
+                continue
+            raise PermanentVendorError(
+                f"{self.vendor}: {method} {_path(url)} answered {response.status_code}: {response.text[:300]}",
+                status=response.status_code,
+            )
+
+
+def _retry_after(value: str | None) -> float:
+    try:
+        return max(0.0, float(value)) if value else DEFAULT_RETRY_AFTER
+    except ValueError:
+        return DEFAULT_RETRY_AFTER
+
+
+def _path(url: str) -> str:
+    return "/" + url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0]

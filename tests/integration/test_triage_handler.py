@@ -1,0 +1,68 @@
+"""TriageFunction's handler in-process against moto (tables and queues from template.yaml)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import Stack, load_handler
+from tests.triage_fakes import ticket_event
+from triage_gate.triage.decision import DecisionMessage
+from triage_local.worker import LocalLambdaContext
+
+
+@pytest.fixture
+def triage(stack: Stack, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    env = {
+        "DECISIONS_TABLE_NAME": stack.url("DecisionsTable"),
+        "CONTROL_TABLE_NAME": stack.url("ControlTable"),
+        "ACTIONS_QUEUE_URL": stack.url("ActionsQueue"),
+        "EXCEPTION_QUEUE_URL": stack.url("ExceptionQueue"),
+        "TRIAGE_SECRET_ID": stack.url("VendorSecret"),
+        "POWERTOOLS_SERVICE_NAME": "triage",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    module = load_handler("triage")
+
+    def invoke(bodies: list[str], remaining_ms: int = 60_000) -> dict[str, Any]:
+        records = [
+            {"messageId": f"m-{i}", "receiptHandle": f"r-{i}", "body": body,
+             "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+             "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:TriageQueue", "awsRegion": "us-east-1"}
+            for i, body in enumerate(bodies)
+        ]  # fmt: skip
+        context = LocalLambdaContext(int(time.time() * 1000) + remaining_ms)
+        return dict(module.lambda_handler({"Records": records}, context))
+
+    return invoke
+
+
+def test_batch_decides_each_event_and_reports_only_the_bad_record(triage, stack):
+    good = ticket_event().model_dump_json()
+
+    response = triage([good, "{not json", good])
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    items = stack.ddb.scan(TableName=stack.url("DecisionsTable"))["Items"]
+    assert len(items) == 1  # the same event twice in one batch decides once
+    routed = stack.drain("ExceptionQueue") + stack.drain("ActionsQueue")
+    assert [DecisionMessage.model_validate(b).ticket_id for b in routed] == ["40211"]
+
+
+def test_a_record_is_not_started_without_enough_time_left(triage, stack):
+    response = triage([ticket_event().model_dump_json()], remaining_ms=5_000)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
+    assert stack.ddb.scan(TableName=stack.url("DecisionsTable"))["Items"] == []
+
+
+def test_decision_metrics_are_emitted(triage, stack, capsys):
+    triage([ticket_event().model_dump_json()])
+
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    names = {m["Name"] for blob in emf for d in blob["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    assert {"Decisions", "Classified", "StageLatency", "EndToEndLatency"} <= names
