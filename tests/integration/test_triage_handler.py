@@ -31,8 +31,9 @@ def triage(stack: Stack, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-un
     def invoke(bodies: list[str], remaining_ms: int = 60_000) -> dict[str, Any]:
         records = [
             {"messageId": f"m-{i}", "receiptHandle": f"r-{i}", "body": body,
-             "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-             "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:TriageQueue", "awsRegion": "us-east-1"}
+             "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
+             "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:TriageQueue",
+             "awsRegion": "us-east-1"}
             for i, body in enumerate(bodies)
         ]  # fmt: skip
         context = LocalLambdaContext(int(time.time() * 1000) + remaining_ms)
