@@ -78,7 +78,7 @@ demo: venv ## run the whole pipeline locally on the embedded defaults and show w
 	$(VENV)/bin/triage demo
 
 local: venv ## serve the stack on http://127.0.0.1:$(PORT) (embedded moto unless AWS_ENDPOINT_URL is set)
-	$(VENV)/bin/triage local --port $(PORT)
+	FLAGS_FILE=$${FLAGS_FILE:-$(CURDIR)/infra/local/flags.json} $(VENV)/bin/triage local --port $(PORT)
 
 bench: venv ## benchmarks, printed side by side with their references
 	$(PY) -m pip install --quiet -r requirements/bench.txt -c requirements/constraints.txt

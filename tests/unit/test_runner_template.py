@@ -52,6 +52,9 @@ def test_ingest_function_spec_matches_the_template():
         }
     )
 
+    for queue in template.resources_of("AWS::SQS::Queue"):
+        template.physical.setdefault(queue, {"Ref": f"http://q/{queue}", "QueueUrl": f"http://q/{queue}", "Arn": queue})
+
     [ingest] = [s for s in function_specs(template) if s.logical_id == "IngestFunction"]
 
     assert ingest.handler == "app.lambda_handler"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
@@ -62,7 +63,8 @@ def run_demo(root: Path, port: int, out: TextIO = sys.stdout, log_path: Path | N
     with log_path.open("w", encoding="utf-8") as log, sandboxes:
         demo_data.seed(sandboxes)
         # No ANTHROPIC_API_KEY: the local model classifies, so the demo runs offline.
-        environ = {**_base_environ(), **generated, **sandboxes.env()}
+        flags = root / "infra" / "local" / "flags.json"
+        environ = {**_base_environ(), **generated, **sandboxes.env(), "FLAGS_FILE": str(flags)}
         environ.pop("ANTHROPIC_API_KEY", None)
         config = RunnerConfig(template_path=root / "template.yaml", port=port, environ=environ)
         with LocalRunner(config, log=log) as runner:
@@ -75,6 +77,9 @@ def run_demo(root: Path, port: int, out: TextIO = sys.stdout, log_path: Path | N
             decisions = wait_for_decisions(runner, EXPECTED_DECISIONS)
             out.write("\nWhat TriageFunction decided:\n")
             print_decisions(decisions, out)
+            wait_for_writebacks(runner, [d for d in decisions if d.action == "apply"])
+            out.write("\nWhat reached the tickets (sandboxed Zendesk and HubSpot):\n")
+            print_ticket_updates(sandboxes, decisions, out)
             depths = runner.queue_depths()
             out.write(
                 f"\nQueues: ActionsQueue {depths['ActionsQueue']['visible']} to write back, "
@@ -101,6 +106,42 @@ def wait_for_decisions(runner: LocalRunner, expected: int, timeout: float = 60.0
             records = [DecisionRecord.model_validate_json(i["record"]["S"]) for i in routed]
             return sorted(records, key=lambda r: (r.source, r.ticket_id))
         time.sleep(0.3)
+
+
+def wait_for_writebacks(runner: LocalRunner, applied: list[DecisionRecord], timeout: float = 30.0) -> None:
+    ddb = runner.session.client("dynamodb")
+    table = runner.physical_id("DecisionsTable")
+    deadline = time.monotonic() + timeout
+    pending = {d.decision_id for d in applied}
+    while pending and time.monotonic() < deadline:
+        for decision_id in list(pending):
+            item = ddb.get_item(TableName=table, Key={"pk": {"S": decision_id}}, ConsistentRead=True).get("Item", {})
+            state = json.loads(item["writeback"]["S"]) if "writeback" in item else {}
+            if state.get("status") in ("applied", "failed"):
+                pending.discard(decision_id)
+        time.sleep(0.3)
+
+
+def print_ticket_updates(sandboxes: Sandboxes, records: list[DecisionRecord], out: TextIO) -> None:
+    for record in records:
+        if record.source == "zendesk":
+            ticket = sandboxes.zendesk.ticket(int(record.ticket_id)) or {}
+            notes = [c for c in sandboxes.zendesk.comments_for(int(record.ticket_id)) if not c.get("public", True)]
+            fields = {k: ticket.get(k) for k in ("group_id", "priority", "type")}
+            custom = {f["id"]: f["value"] for f in ticket.get("custom_fields") or [] if f.get("value")}
+            line = f"  zendesk {record.ticket_id}: {fields}, custom {custom}, tags {ticket.get('tags')}"
+        else:
+            ticket = sandboxes.hubspot.ticket(record.ticket_id) or {}
+            props = ticket.get("properties", ticket)
+            notes = sandboxes.hubspot.notes_for(record.ticket_id)
+            keys = ("hs_ticket_category", "hs_ticket_priority", "ai_triage_category")
+            line = f"  hubspot {record.ticket_id}: { ({k: props.get(k) for k in keys}) }"
+        note = notes[-1] if notes else None
+        note_text = (note.get("body") or note.get("properties", {}).get("hs_note_body") or "") if note else ""
+        first = note_text.splitlines()[0] if note_text else "no note"
+        out.write(
+            f"{line}; {len(notes)} internal note(s){': ' + first if notes else ''} [{record.mode}/{record.action}]\n"
+        )
 
 
 def print_decisions(records: list[DecisionRecord], out: TextIO) -> None:

@@ -60,3 +60,4 @@ def seed(sandboxes: Sandboxes) -> None:
         hs_ticket_priority="MEDIUM",
     )
     hubspot.associate(19800231, 88001)
+    hubspot.allow_properties("ai_triage_category")

@@ -156,6 +156,12 @@ class TriageSettings(BaseModel):
     anthropic_base_url: OptionalText = None
     # A record is not started with less time left than this (it goes back to the queue instead).
     min_remaining_ms: int = Field(default=20_000, ge=0, le=600_000)
+    # Rollout flags: a local JSON file, or AppConfig (application, environment, profile). Neither: policy modes.
+    flags_file: OptionalText = None
+    appconfig_application: OptionalText = None
+    appconfig_environment: OptionalText = None
+    appconfig_profile: OptionalText = None
+    flags_max_age_seconds: int = Field(default=30, ge=1, le=3600)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> TriageSettings:
@@ -165,6 +171,27 @@ class TriageSettings(BaseModel):
 @lru_cache(maxsize=1)
 def triage_settings() -> TriageSettings:
     return TriageSettings.from_env()
+
+
+class WritebackSettings(BaseModel):
+    """Environment of WritebackFunction."""
+
+    model_config = ConfigDict(frozen=True, alias_generator=str.upper, populate_by_name=True, extra="ignore")
+
+    decisions_table_name: str = Field(min_length=1)
+    actions_queue_url: str = Field(min_length=1)
+    policy_path: OptionalText = None
+    zendesk_base_url: OptionalText = None
+    hubspot_base_url: OptionalText = "https://api.hubapi.com"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> WritebackSettings:
+        return _from_env(cls, environ)
+
+
+@lru_cache(maxsize=1)
+def writeback_settings() -> WritebackSettings:
+    return WritebackSettings.from_env()
 
 
 def _from_env(model: type[_S], environ: Mapping[str, str] | None) -> _S:

@@ -161,6 +161,8 @@ class Workflow(_Strict):
     description: str = ""
     mode: Literal["off", "shadow", "assist", "auto"] = "shadow"
     classify_events: list[str] = Field(min_length=1)
+    # Update events compared with the latest decision to detect human overrides (and shadow agreement).
+    watch_events: list[str] = Field(default_factory=list)
     context: ContextPolicy = Field(default_factory=ContextPolicy)
     tasks: dict[Name, Task] = Field(min_length=1)
     error_tolerance: Probability = 0.05
@@ -260,6 +262,12 @@ class Policy(_Strict):
                 if workflow.rules.degraded_mode == "local" and not task.local_model:
                     raise ValueError(f"{where}: degraded_mode local needs local_model for every task")
         return self
+
+    def watching(self, source: str, event_type: str) -> tuple[str, Workflow] | None:
+        for name, workflow in self.workflows.items():
+            if workflow.source == source and event_type in workflow.watch_events:
+                return name, workflow
+        return None
 
     def workflow_for(self, source: str, event_type: str) -> tuple[str, Workflow] | None:
         for name, workflow in self.workflows.items():

@@ -10,7 +10,11 @@ from triage_gate.intake.service import IntakeService
 from triage_gate.ports import SecretsProvider
 
 if TYPE_CHECKING:
+    from triage_gate.config import TriageSettings
+    from triage_gate.rollout import Rollout
     from triage_gate.triage.service import TriageService
+    from triage_gate.writeback.ports import VendorWriter
+    from triage_gate.writeback.service import WritebackService
 
 # Calls made before the 2xx must fit the vendors' ack windows (HubSpot: 5 s).
 FAST = {"connect_timeout": 1.0, "read_timeout": 2.0}
@@ -74,5 +78,42 @@ def triage_service() -> TriageService:
             decisions=DynamoDecisionStore(settings.decisions_table_name, ddb),
             actions=SqsMessageQueue(settings.actions_queue_url, sqs),
             exceptions=SqsMessageQueue(settings.exception_queue_url, sqs),
+            rollout=rollout(settings),
         )
     )
+
+
+def rollout(settings: TriageSettings) -> Rollout:
+    from triage_gate.adapters.flag_stores import FileFlagStore, appconfig_store
+    from triage_gate.rollout import FlagRollout, PolicyRollout
+
+    if settings.flags_file:
+        return FlagRollout(FileFlagStore(settings.flags_file, max_age=min(5, settings.flags_max_age_seconds)))
+    if settings.appconfig_application and settings.appconfig_environment and settings.appconfig_profile:
+        store = appconfig_store(
+            settings.appconfig_application,
+            settings.appconfig_environment,
+            settings.appconfig_profile,
+            settings.flags_max_age_seconds,
+        )
+        return FlagRollout(store)
+    return PolicyRollout()
+
+
+@lru_cache(maxsize=1)
+def writeback_service() -> WritebackService:
+    from triage_gate.adapters.aws import client
+    from triage_gate.adapters.decisions_table import DynamoDecisionStore
+    from triage_gate.adapters.vendor_writers import HubSpotWriter, ZendeskWriter
+    from triage_gate.config import writeback_settings
+    from triage_gate.policy import cached_policy
+    from triage_gate.writeback.service import WritebackService
+
+    settings = writeback_settings()
+    secrets = vendor_secrets()
+    writers: dict[str, VendorWriter] = {
+        "zendesk": ZendeskWriter(secrets, settings.zendesk_base_url),
+        "hubspot": HubSpotWriter(secrets, settings.hubspot_base_url),
+    }
+    ledger = DynamoDecisionStore(settings.decisions_table_name, client("dynamodb"))
+    return WritebackService(cached_policy(settings.policy_path), writers, ledger)

@@ -23,10 +23,35 @@ class DynamoDecisionStore:
             return None
         record = DecisionRecord.model_validate_json(item["record"]["S"])
         record.status = "routed" if item["status"]["S"] == "routed" else "decided"
-        for stage in ("writeback", "review", "override"):
+        for stage in ("writeback", "review"):
             if stage in item:
                 setattr(record, stage, json.loads(item[stage]["S"]))
+        if "overrides" in item:
+            record.override = {"findings": [json.loads(v["S"]) for v in item["overrides"]["L"]]}
         return record
+
+    def latest_for_ticket(self, source: str, account_id: str, ticket_id: str) -> DecisionRecord | None:
+        found = self._ddb.query(
+            TableName=self._table,
+            IndexName="by_ticket",
+            KeyConditionExpression="ticket_key = :k",
+            ExpressionAttributeValues={":k": {"S": f"{source}:{account_id}:{ticket_id}"}},
+            ScanIndexForward=False,
+            Limit=1,
+        ).get("Items", [])
+        return self.get(found[0]["pk"]["S"]) if found else None
+
+    def add_override(self, decision_id: str, finding: dict[str, Any]) -> None:
+        self._ddb.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": decision_id}},
+            UpdateExpression="SET overrides = list_append(if_not_exists(overrides, :empty), :new)",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={
+                ":empty": {"L": []},
+                ":new": {"L": [{"S": json.dumps(finding, default=str)}]},
+            },
+        )
 
     def create(self, record: DecisionRecord) -> bool:
         try:

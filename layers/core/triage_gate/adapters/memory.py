@@ -89,6 +89,18 @@ class InMemoryDecisionStore:
     def mark_routed(self, decision_id: str) -> None:
         self.records[decision_id].status = "routed"
 
+    def latest_for_ticket(self, source: str, account_id: str, ticket_id: str) -> DecisionRecord | None:
+        mine = [
+            r for r in self.records.values()
+            if (r.source, r.account_id, r.ticket_id) == (source, account_id, ticket_id)
+        ]  # fmt: skip
+        return self.get(max(mine, key=lambda r: r.created_at).decision_id) if mine else None
+
+    def add_override(self, decision_id: str, finding: dict[str, Any]) -> None:
+        record = self.records[decision_id]
+        findings = list((record.override or {}).get("findings", []))
+        record.override = {"findings": [*findings, finding]}
+
     def writeback_state(self, decision_id: str) -> dict[str, Any] | None:
         record = self.records.get(decision_id)
         return dict(record.writeback) if record and record.writeback else None

@@ -39,6 +39,16 @@ def _record(event: TicketEvent, outcome: TriageOutcome) -> None:
     if outcome.status == "not_classified":
         count("EventsNotClassified", Source=event.source)
         return
+    if outcome.status == "watched":
+        assert outcome.record is not None
+        for finding in outcome.findings:
+            if finding.kind == "override":
+                count("Overrides", Workflow=outcome.record.workflow, Task=finding.task)
+            else:
+                result = "agree" if finding.kind == "shadow_agreement" else "disagree"
+                count("ShadowAgreement", Workflow=outcome.record.workflow, Result=result)
+            logger.info("human change compared", kind=finding.kind, task=finding.task, human_label=finding.human_label)
+        return
     if outcome.status in ("duplicate", "rerouted"):
         count("DuplicateDeliveries", Source=event.source)
         return
@@ -49,6 +59,7 @@ def _record(event: TicketEvent, outcome: TriageOutcome) -> None:
 def record_decision_metrics(record: DecisionRecord) -> None:
     workflow = record.workflow
     count("Decisions", Workflow=workflow, Action=record.action)
+    count("DecisionsByMode", Workflow=workflow, Mode=record.mode)
     count("Classified", Workflow=workflow)
     if record.proposed_action == "apply" and record.action == "apply":
         count("AutoApplied", Workflow=workflow)

@@ -62,6 +62,14 @@ class DecisionStore(Protocol):
 
     def mark_routed(self, decision_id: str) -> None: ...
 
+    def latest_for_ticket(self, source: str, account_id: str, ticket_id: str) -> DecisionRecord | None:
+        """The newest decision about a ticket (for override detection)."""
+        ...
+
+    def add_override(self, decision_id: str, finding: dict[str, Any]) -> None:
+        """Append an override/agreement finding to the decision's record."""
+        ...
+
 
 class MessageQueue(Protocol):
     def send(self, body: str, *, dedupe_key: str, correlation_id: str) -> None:

@@ -17,11 +17,13 @@ from typing import Any, Literal
 from triage_gate.errors import ContextUnavailable, ModelUnavailable
 from triage_gate.messages import TicketEvent
 from triage_gate.policy import Policy, Workflow
+from triage_gate.rollout import PolicyRollout, Rollout, segment_of
 from triage_gate.triage import breaker, reasons
 from triage_gate.triage.answers import ModelResult, TaskAnswer, calibrate
 from triage_gate.triage.context import dotted, select_fields
-from triage_gate.triage.decision import DecisionMessage, DecisionRecord, TaskDecision
+from triage_gate.triage.decision import DecisionMessage, DecisionRecord, Mode, TaskDecision
 from triage_gate.triage.input_guard import InputVerdict, check_input
+from triage_gate.triage.overrides import Finding, detect
 from triage_gate.triage.pii import mask_pii
 from triage_gate.triage.ports import (
     BreakerStore,
@@ -35,7 +37,7 @@ from triage_gate.triage.ports import (
 from triage_gate.triage.prompt import build_prompt
 from triage_gate.triage.routing import choose_route
 
-Status = Literal["decided", "duplicate", "rerouted", "not_classified"]
+Status = Literal["decided", "duplicate", "rerouted", "not_classified", "watched"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class TriageOutcome:
     status: Status
     record: DecisionRecord | None = None
     detail: str | None = None
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass
@@ -57,6 +60,11 @@ class TriageDeps:
     actions: MessageQueue
     exceptions: MessageQueue
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    rollout: Rollout = field(default_factory=PolicyRollout)
+
+
+class _WorkflowOff(Exception):
+    """The rollout flags switched this workflow off for this ticket's segment."""
 
 
 @dataclass
@@ -69,6 +77,7 @@ class _Draft:
     latency_ms: dict[str, float] = field(default_factory=dict)
     fallback: str | None = None
     redactions: dict[str, int] = field(default_factory=dict)
+    mode: str = "shadow"
 
     def add(self, *codes: str) -> None:
         self.reasons.extend(c for c in codes if c not in self.reasons)
@@ -84,17 +93,32 @@ class TriageService:
         if existing is not None:
             return self._finish_existing(existing)
         match = self.deps.policy.workflow_for(event.source, event.event_type)
+        if match is None and (watched := self.deps.policy.watching(event.source, event.event_type)):
+            return self._watch(event, *watched)
         if match is None:
             return TriageOutcome("not_classified", detail=f"no workflow classifies {event.source} {event.event_type}")
         name, workflow = match
-        if workflow.mode == "off":
-            return TriageOutcome("not_classified", detail=f"workflow {name} is off")
-        record = self.decide(event, name, workflow)
+        try:
+            record = self.decide(event, name, workflow)
+        except _WorkflowOff:
+            return TriageOutcome("not_classified", detail=f"workflow {name} is off for this segment")
         if not decisions.create(record):  # another delivery of the same event got there first
             raced = decisions.get(event.dedupe_key)
             return self._finish_existing(raced) if raced else TriageOutcome("duplicate")
         self._route(record)
         return TriageOutcome("decided", record)
+
+    def _watch(self, event: TicketEvent, name: str, workflow: Workflow) -> TriageOutcome:
+        record = self.deps.decisions.latest_for_ticket(event.source, event.account_id, event.ticket_id)
+        if record is None or record.workflow != name:
+            return TriageOutcome("not_classified", detail="no earlier decision for this ticket")
+        findings = detect(event, record, workflow)
+        seen = {f.get("event_id") for f in (record.override or {}).get("findings", [])}
+        if event.event_id in seen:
+            return TriageOutcome("duplicate", record)
+        for finding in findings:
+            self.deps.decisions.add_override(record.decision_id, finding.as_dict(event))
+        return TriageOutcome("watched", record, findings=tuple(findings))
 
     def _finish_existing(self, record: DecisionRecord) -> TriageOutcome:
         if record.status == "routed":
@@ -119,6 +143,10 @@ class TriageService:
             dotted(documents, workflow.context.customer_tier_field) if workflow.context.customer_tier_field else None
         )
         tier = str(tier_value).lower() if tier_value not in (None, "") else None
+        segment = segment_of(name, event.source, event.ticket_id, documents, tier)
+        draft.mode = self.deps.rollout.mode_for(name, workflow, segment)
+        if draft.mode == "off":
+            raise _WorkflowOff(name)
         subject, text = _ticket_text(event, documents)
         verdict = _timed(draft, "guardrails", lambda: check_input(text, self.deps.policy.guardrails))
         draft.add(*verdict.reasons)
@@ -323,7 +351,8 @@ class TriageService:
     ) -> DecisionRecord:
         policy = self.deps.policy
         proposed: Literal["apply", "review"] = "review" if draft.reasons else "apply"
-        action: Literal["apply", "review", "record"] = "record" if workflow.mode == "shadow" else proposed
+        mode: Mode = "auto" if draft.mode == "auto" else "assist" if draft.mode == "assist" else "shadow"
+        action: Literal["apply", "review", "record"] = "record" if mode == "shadow" else proposed
         tokens: dict[str, int] = {}
         for result in draft.results:
             for key, value in result.usage.items():
@@ -342,7 +371,7 @@ class TriageService:
             prompt_version=policy.prompt_version,
             created_at=self.deps.clock(),
             occurred_at=event.occurred_at,
-            mode=workflow.mode,
+            mode=mode,
             action=action,
             proposed_action=proposed,
             reason_codes=draft.reasons,
