@@ -94,7 +94,9 @@ def test_auto_mode_puts_the_marker_tag_first_when_the_policy_renames_it():
     def rename(wf: dict[str, Any]) -> None:
         wf["writeback"]["marker_tag"] = "triaged_by_ai"
 
-    plan = plan_writeback(message(labels={"category": "billing", "priority": "low"}), workflow("zendesk-support", rename))
+    plan = plan_writeback(
+        message(labels={"category": "billing", "priority": "low"}), workflow("zendesk-support", rename)
+    )
 
     assert plan.tags == ["triaged_by_ai", "ai_billing"]
     assert plan.fields["group_id"] == 36002117

@@ -16,6 +16,7 @@ import requests
 
 from triage_gate.triage.decision import DecisionRecord
 from triage_local import demo_data
+from triage_local.review_cli import click
 from triage_local.runner import LocalRunner, RunnerConfig
 from triage_local.sandboxes import Sandboxes
 from triage_local.webhooks import Sample, send
@@ -49,6 +50,7 @@ def demo_secrets() -> dict[str, str]:
         "ZENDESK_EMAIL": demo_data.ZENDESK_EMAIL,
         "ZENDESK_API_TOKEN": demo_data.ZENDESK_TOKEN,
         "HUBSPOT_ACCESS_TOKEN": demo_data.HUBSPOT_TOKEN,
+        "SLACK_BOT_TOKEN": demo_data.SLACK_TOKEN,
     }
 
 
@@ -58,7 +60,7 @@ def run_demo(root: Path, port: int, out: TextIO = sys.stdout, log_path: Path | N
     log_path.parent.mkdir(parents=True, exist_ok=True)
     sandboxes = Sandboxes(
         zendesk_email=demo_data.ZENDESK_EMAIL, zendesk_token=demo_data.ZENDESK_TOKEN,
-        hubspot_token=demo_data.HUBSPOT_TOKEN,
+        hubspot_token=demo_data.HUBSPOT_TOKEN, slack_token=demo_data.SLACK_TOKEN,
     )  # fmt: skip
     with log_path.open("w", encoding="utf-8") as log, sandboxes:
         demo_data.seed(sandboxes)
@@ -80,6 +82,7 @@ def run_demo(root: Path, port: int, out: TextIO = sys.stdout, log_path: Path | N
             wait_for_writebacks(runner, [d for d in decisions if d.action == "apply"])
             out.write("\nWhat reached the tickets (sandboxed Zendesk and HubSpot):\n")
             print_ticket_updates(sandboxes, decisions, out)
+            review_demo(runner, sandboxes, decisions, generated["SLACK_SIGNING_SECRET"], out)
             depths = runner.queue_depths()
             out.write(
                 f"\nQueues: ActionsQueue {depths['ActionsQueue']['visible']} to write back, "
@@ -106,6 +109,50 @@ def wait_for_decisions(runner: LocalRunner, expected: int, timeout: float = 60.0
             records = [DecisionRecord.model_validate_json(i["record"]["S"]) for i in routed]
             return sorted(records, key=lambda r: (r.source, r.ticket_id))
         time.sleep(0.3)
+
+
+def review_demo(
+    runner: LocalRunner, sandboxes: Sandboxes, decisions: list[DecisionRecord], secret: str, out: TextIO
+) -> None:
+    """A reviewer works one case from Slack: the corrected label reaches the ticket."""
+    reviews = [d for d in decisions if d.action == "review"]
+    posted = wait_for_reviews(runner, reviews)
+    channel = sandboxes.slack.channel_id(demo_data.REVIEW_CHANNEL)
+    out.write(f"\nReview cases posted to Slack {demo_data.REVIEW_CHANNEL}: {len(sandboxes.slack.messages(channel))}\n")
+    case = next((d for d in reviews if d.source == "zendesk" and d.ticket_id == "40215"), None)
+    if case is None or case.decision_id not in posted:
+        out.write("  (no review case for ticket 40215 to correct)\n")
+        return
+    response = click(
+        runner.base_url, "correct", case.decision_id, secret=secret, user="U0REVIEWER",
+        labels={"priority": "high"}, reason="wrong_priority",
+    )  # fmt: skip
+    out.write(
+        f"  A reviewer corrects zendesk #40215 in Slack: priority {case.labels.get('priority')} → high "
+        f"(reason wrong_priority) — /slack/interactions answered {response.status_code}\n"
+    )
+    corrected = case.model_copy(update={"action": "apply"})
+    wait_for_writebacks(runner, [corrected])
+    ticket = sandboxes.zendesk.ticket(40215) or {}
+    fields = f"priority {ticket.get('priority')}, group {ticket.get('group_id')}, tags {ticket.get('tags')}"
+    out.write(f"  zendesk 40215 now: {fields}\n")
+    message = sandboxes.slack.message(channel, posted[case.decision_id])
+    out.write(f"  Slack message now says: {message.get('text')}\n")
+
+
+def wait_for_reviews(runner: LocalRunner, reviews: list[DecisionRecord], timeout: float = 30.0) -> dict[str, str]:
+    ddb = runner.session.client("dynamodb")
+    table = runner.physical_id("DecisionsTable")
+    deadline = time.monotonic() + timeout
+    posted: dict[str, str] = {}
+    while len(posted) < len(reviews) and time.monotonic() < deadline:
+        for record in reviews:
+            item = ddb.get_item(TableName=table, Key={"pk": {"S": record.decision_id}}, ConsistentRead=True)
+            ts = item.get("Item", {}).get("review_ts", {}).get("S")
+            if ts:
+                posted[record.decision_id] = ts
+        time.sleep(0.3)
+    return posted
 
 
 def wait_for_writebacks(runner: LocalRunner, applied: list[DecisionRecord], timeout: float = 30.0) -> None:

@@ -7,6 +7,8 @@ from triage_local.sandboxes import Sandboxes
 ZENDESK_EMAIL = "triage-bot@acme-cloud.test"
 ZENDESK_TOKEN = "demo-zendesk-api-token"
 HUBSPOT_TOKEN = "demo-hubspot-private-app-token"
+SLACK_TOKEN = "xoxb-demo-sandbox-token"
+REVIEW_CHANNEL = "#support-triage-review"
 
 
 def seed(sandboxes: Sandboxes) -> None:

@@ -155,6 +155,8 @@ class LocalRunner:
         return {
             "status": "ok",
             "aws_endpoint": self.endpoint_url,
+            "region": self.config.region,
+            "resources": {k: v["Ref"] for k, v in self.template.physical.items()},
             "functions": {n: {"invocations": f.invocations} for n, f in self.functions.items()},
             "routes": [r.route_key for r, _ in (self.gateway.routes if self.gateway else [])],
             "queues": self.queue_depths(),

@@ -194,6 +194,30 @@ def writeback_settings() -> WritebackSettings:
     return WritebackSettings.from_env()
 
 
+class ReviewSettings(BaseModel):
+    """Environment of SlackActionsFunction, ReviewNotifyFunction and ReviewBacklogFunction."""
+
+    model_config = ConfigDict(frozen=True, alias_generator=str.upper, populate_by_name=True, extra="ignore")
+
+    decisions_table_name: str = Field(min_length=1)
+    exception_queue_url: str = Field(min_length=1)
+    actions_queue_url: OptionalText = None
+    slack_api_url: OptionalText = "https://slack.com/api/"
+    slack_signature_max_age_seconds: int = Field(default=300, ge=30, le=3600)
+    policy_path: OptionalText = None
+    zendesk_base_url: OptionalText = None
+    hubspot_base_url: OptionalText = "https://api.hubapi.com"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ReviewSettings:
+        return _from_env(cls, environ)
+
+
+@lru_cache(maxsize=1)
+def review_settings() -> ReviewSettings:
+    return ReviewSettings.from_env()
+
+
 def _from_env(model: type[_S], environ: Mapping[str, str] | None) -> _S:
     env = os.environ if environ is None else environ
     names = {name.upper() for name in model.model_fields}

@@ -148,7 +148,9 @@ class Writeback(_Strict):
 
 class Review(_Strict):
     channel: str = Field(min_length=2)
+    # Mentioned when a review passes its SLA; escalations go to escalation_channel (or the review channel).
     escalation_group: str | None = None
+    escalation_channel: str | None = None
 
 
 class Sla(_Strict):

@@ -11,6 +11,7 @@ from triage_gate.ports import SecretsProvider
 
 if TYPE_CHECKING:
     from triage_gate.config import TriageSettings
+    from triage_gate.review.service import ReviewBacklog, ReviewDesk, ReviewWorker
     from triage_gate.rollout import Rollout
     from triage_gate.triage.service import TriageService
     from triage_gate.writeback.ports import VendorWriter
@@ -117,3 +118,64 @@ def writeback_service() -> WritebackService:
     }
     ledger = DynamoDecisionStore(settings.decisions_table_name, client("dynamodb"))
     return WritebackService(cached_policy(settings.policy_path), writers, ledger)
+
+
+@lru_cache(maxsize=1)
+def review_desk() -> ReviewDesk:
+    """The ack path of Slack interactions: a DynamoDB conditional write and an SQS send, nothing else."""
+    from triage_gate.adapters.aws import client
+    from triage_gate.adapters.decisions_table import DynamoDecisionStore
+    from triage_gate.adapters.sqs_queue import SqsMessageQueue
+    from triage_gate.config import review_settings
+    from triage_gate.review.service import ReviewDesk
+
+    settings = review_settings()
+    ledger = DynamoDecisionStore(settings.decisions_table_name, client("dynamodb", **FAST))
+    return ReviewDesk(ledger, SqsMessageQueue(settings.exception_queue_url, client("sqs", **FAST)))
+
+
+@lru_cache(maxsize=1)
+def review_worker() -> ReviewWorker:
+    from triage_gate.adapters.aws import client
+    from triage_gate.adapters.decisions_table import DynamoDecisionStore
+    from triage_gate.adapters.slack_client import SlackWebClient
+    from triage_gate.adapters.sqs_queue import SqsMessageQueue
+    from triage_gate.adapters.vendor_context import VendorContext
+    from triage_gate.config import review_settings
+    from triage_gate.policy import cached_policy
+    from triage_gate.review.service import ReviewWorker
+
+    settings = review_settings()
+    secrets = vendor_secrets()
+    if not settings.actions_queue_url:
+        from triage_gate.errors import ConfigurationError
+
+        raise ConfigurationError("ACTIONS_QUEUE_URL is required to apply reviewed decisions")
+    return ReviewWorker(
+        policy=cached_policy(settings.policy_path),
+        ledger=DynamoDecisionStore(settings.decisions_table_name, client("dynamodb")),
+        slack=SlackWebClient(secrets, settings.slack_api_url),
+        actions=SqsMessageQueue(settings.actions_queue_url, client("sqs")),
+        context=VendorContext(
+            secrets, zendesk_base_url=settings.zendesk_base_url, hubspot_base_url=settings.hubspot_base_url
+        ),
+        zendesk_base_url=settings.zendesk_base_url,
+    )
+
+
+@lru_cache(maxsize=1)
+def review_backlog() -> ReviewBacklog:
+    from triage_gate.adapters.aws import client
+    from triage_gate.adapters.decisions_table import DynamoDecisionStore
+    from triage_gate.adapters.slack_client import SlackWebClient
+    from triage_gate.config import review_settings
+    from triage_gate.policy import cached_policy
+    from triage_gate.review.service import ReviewBacklog
+
+    settings = review_settings()
+    return ReviewBacklog(
+        policy=cached_policy(settings.policy_path),
+        ledger=DynamoDecisionStore(settings.decisions_table_name, client("dynamodb")),
+        slack=SlackWebClient(vendor_secrets(), settings.slack_api_url),
+        zendesk_base_url=settings.zendesk_base_url,
+    )

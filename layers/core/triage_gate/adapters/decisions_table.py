@@ -28,6 +28,14 @@ class DynamoDecisionStore:
                 setattr(record, stage, json.loads(item[stage]["S"]))
         if "overrides" in item:
             record.override = {"findings": [json.loads(v["S"]) for v in item["overrides"]["L"]]}
+        if "review_state" in item:
+            record.review = {
+                **(json.loads(item["review"]["S"]) if "review" in item else {}),
+                "state": item["review_state"]["S"],
+                "channel": item.get("review_channel", {}).get("S"),
+                "ts": item.get("review_ts", {}).get("S"),
+                "posted_at": item.get("review_posted_at", {}).get("S"),
+            }
         return record
 
     def latest_for_ticket(self, source: str, account_id: str, ticket_id: str) -> DecisionRecord | None:
@@ -101,3 +109,80 @@ class DynamoDecisionStore:
             ExpressionAttributeNames={"#a": attribute},
             ExpressionAttributeValues={":v": {"S": json.dumps(value, default=str)}},
         )
+
+    # ---------------------------------------------------------------- review ledger
+    def review_posted(self, decision_id: str, channel: str, ts: str, posted_at: str, workflow: str) -> bool:
+        return self._conditional(
+            decision_id,
+            "SET review_state = :pending, review_channel = :c, review_ts = :ts, review_posted_at = :at",
+            "attribute_exists(pk) AND attribute_not_exists(review_ts)",
+            {":pending": {"S": "pending"}, ":c": {"S": channel}, ":ts": {"S": ts}, ":at": {"S": posted_at}},
+        )
+
+    def claim_review(self, decision_id: str, user_id: str, verdict: str) -> bool:
+        return self._conditional(
+            decision_id,
+            "SET review_state = :claimed, claimed_by = :u, claimed_verdict = :v",
+            "review_state = :pending",
+            {":claimed": {"S": "claimed"}, ":pending": {"S": "pending"}, ":u": {"S": user_id}, ":v": {"S": verdict}},
+        )
+
+    def reopen_review(self, decision_id: str) -> None:
+        self._conditional(
+            decision_id,
+            "SET review_state = :pending REMOVE claimed_by, claimed_verdict",
+            "review_state = :claimed",
+            {":pending": {"S": "pending"}, ":claimed": {"S": "claimed"}},
+        )
+
+    def finish_review(self, decision_id: str, state: str, review: dict[str, Any]) -> None:
+        self._conditional(
+            decision_id,
+            "SET review_state = :state, review = :review",
+            "review_state = :claimed",
+            {":state": {"S": state}, ":claimed": {"S": "claimed"}, ":review": {"S": json.dumps(review, default=str)}},
+        )
+
+    def pending_reviews(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for state in ("pending", "claimed"):
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": "by_review_state",
+                "KeyConditionExpression": "review_state = :s",
+                "ExpressionAttributeValues": {":s": {"S": state}},
+            }
+            while True:
+                page = self._ddb.query(**kwargs)
+                items.extend(page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [
+            {
+                "decision_id": i["pk"]["S"],
+                "workflow": i.get("workflow", {}).get("S", ""),
+                "review_posted_at": i.get("review_posted_at", {}).get("S"),
+                "sla_notified": i.get("sla_notified", {}).get("BOOL", False),
+                "state": i["review_state"]["S"],
+            }
+            for i in items
+        ]
+
+    def mark_sla_notified(self, decision_id: str) -> None:
+        self._conditional(decision_id, "SET sla_notified = :t", "attribute_exists(pk)", {":t": {"BOOL": True}})
+
+    def _conditional(self, decision_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": decision_id}},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

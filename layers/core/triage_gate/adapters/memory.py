@@ -101,6 +101,44 @@ class InMemoryDecisionStore:
         findings = list((record.override or {}).get("findings", []))
         record.override = {"findings": [*findings, finding]}
 
+    # review ledger
+    def review_posted(self, decision_id: str, channel: str, ts: str, posted_at: str, workflow: str) -> bool:
+        record = self.records[decision_id]
+        if record.review and record.review.get("ts"):
+            return False
+        record.review = {"state": "pending", "channel": channel, "ts": ts, "posted_at": posted_at}
+        return True
+
+    def claim_review(self, decision_id: str, user_id: str, verdict: str) -> bool:
+        review = self.records[decision_id].review
+        if not review or review.get("state") != "pending":
+            return False
+        review.update(state="claimed", claimed_by=user_id)
+        return True
+
+    def reopen_review(self, decision_id: str) -> None:
+        review = self.records[decision_id].review
+        if review and review.get("state") == "claimed":
+            review["state"] = "pending"
+
+    def finish_review(self, decision_id: str, state: str, review: dict[str, Any]) -> None:
+        current = self.records[decision_id].review or {}
+        if current.get("state") == "claimed":
+            self.records[decision_id].review = {**current, **review, "state": state}
+
+    def pending_reviews(self) -> list[dict[str, Any]]:
+        return [
+            {"decision_id": r.decision_id, "workflow": r.workflow, "review_posted_at": r.review.get("posted_at"),
+             "sla_notified": r.review.get("sla_notified", False), "state": r.review["state"]}
+            for r in self.records.values()
+            if r.review and r.review.get("state") in ("pending", "claimed")
+        ]  # fmt: skip
+
+    def mark_sla_notified(self, decision_id: str) -> None:
+        review = self.records[decision_id].review
+        if review is not None:
+            review["sla_notified"] = True
+
     def writeback_state(self, decision_id: str) -> dict[str, Any] | None:
         record = self.records.get(decision_id)
         return dict(record.writeback) if record and record.writeback else None

@@ -48,6 +48,9 @@ class DecisionRecord(BaseModel):
     reason_codes: list[str] = Field(default_factory=list)
     tasks: dict[str, TaskDecision] = Field(default_factory=dict)
     input_hash: str
+    # The masked text the model saw (bounded): what reviewers read and what feedback exports.
+    input_text: str = ""
+    subject: str | None = None
     redactions: dict[str, int] = Field(default_factory=dict)
     injection_signals: int = 0
     context_fields: dict[str, Any] = Field(default_factory=dict)

@@ -78,6 +78,7 @@ class _Draft:
     fallback: str | None = None
     redactions: dict[str, int] = field(default_factory=dict)
     mode: str = "shadow"
+    subject: str | None = None
 
     def add(self, *codes: str) -> None:
         self.reasons.extend(c for c in codes if c not in self.reasons)
@@ -161,6 +162,7 @@ class TriageService:
             for kind, n in counts.items():
                 draft.redactions[kind] = draft.redactions.get(kind, 0) + n
         prompt_context = prompt_only.values
+        draft.subject = safe_subject.text if safe_subject else None
         self._classify(
             name, workflow, safe_subject.text if safe_subject else None, verdict, prompt_context, tier, draft
         )
@@ -377,6 +379,8 @@ class TriageService:
             reason_codes=draft.reasons,
             tasks=draft.tasks,
             input_hash=hashlib.sha256(verdict.text.encode()).hexdigest(),
+            input_text=verdict.text[:INPUT_TEXT_KEPT],
+            subject=draft.subject,
             redactions=_merge(verdict.redactions, draft.redactions),
             injection_signals=len(verdict.injection_signals),
             context_fields=context_fields,
@@ -391,6 +395,8 @@ class TriageService:
             cost_usd=round(sum(r.cost_usd for r in draft.results), 6),
         )
 
+
+INPUT_TEXT_KEPT = 4000
 
 # Context fields that repeat the ticket body: the prompt already carries the (masked) body.
 _BODY_FIELDS = (".description", ".content", ".subject")

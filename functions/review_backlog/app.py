@@ -1,0 +1,16 @@
+"""ReviewBacklogFunction (scheduled): pending-review count and oldest age per workflow; overdue reviews
+are re-posted mentioning the escalation group. Nothing is ever auto-approved."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from triage_gate.observability import logger, metrics
+from triage_gate.review.endpoint import run_backlog
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    metrics.add_metric(name="BacklogRuns", unit="Count", value=1)
+    return {"workflows": run_backlog()}
