@@ -23,7 +23,11 @@ def test_demo_shows_accepted_duplicate_ignored_and_rejected_webhooks(tmp_path):
     assert "401  rejected: invalid_signature" in lines["Zendesk event signed with a wrong secret"]
     assert "401  rejected: stale_timestamp" in lines["HubSpot batch signed 10 minutes ago"]
     text = out.getvalue()
-    decided = {line.split()[1]: line for line in text.splitlines() if line.startswith(("  zendesk ", "  hubspot "))}
+    decided = {
+        line.split()[1]: line
+        for line in text.splitlines()
+        if line.startswith(("  zendesk ", "  hubspot ")) and ("zendesk-support" in line or "hubspot-tickets" in line)
+    }
     assert set(decided) == {"40211", "40198", "40215", "19800231"}
     assert "policy_always_review" in decided["40211"]  # a refund is always a human's call
     assert "shadow  record" in decided["19800231"]  # the HubSpot workflow runs in shadow mode

@@ -143,6 +143,15 @@ def test_update_raises_cant_update_message_when_a_human_wrote_it(fake: FakeSlack
     assert fake.message(REVIEW, ts)["text"] == "written by a person"
 
 
+def test_post_ephemeral_is_kept_apart_from_channel_messages(fake: FakeSlack, client: WebClient) -> None:
+    sent = client.chat_postEphemeral(channel=REVIEW, user="U123", text="Only you can see this")
+
+    [ephemeral] = fake.ephemerals(REVIEW)
+    assert ephemeral["ts"] == sent["message_ts"]
+    assert (ephemeral["to_user"], ephemeral["text"]) == ("U123", "Only you can see this")
+    assert fake.messages(REVIEW) == []
+
+
 # refusals ------------------------------------------------------------------------------------------------------
 def test_auth_test_returns_the_bot_identity_when_token_matches(client: WebClient) -> None:
     identity = client.auth_test()

@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from triage_gate.adapters.decisions_table import DynamoDecisionStore
 from triage_gate.review.signing import block_actions_payload, signed_interaction
 
 
@@ -29,15 +30,25 @@ def runner_resources(base_url: str) -> dict[str, Any]:
     return dict(health)
 
 
-def pending_reviews(base_url: str, include_resolved: bool = False) -> list[Pending]:
+def _local_dynamodb(health: dict[str, Any]) -> Any:
     import boto3
 
-    health = runner_resources(base_url)
-    ddb = boto3.client(
+    return boto3.client(
         "dynamodb", endpoint_url=health["aws_endpoint"], region_name=health.get("region", "us-east-1"),
         aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
         aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
     )  # fmt: skip
+
+
+def local_decision_store(base_url: str) -> DynamoDecisionStore:
+    """The DecisionsTable of a running local stack (found through its /healthz)."""
+    health = runner_resources(base_url)
+    return DynamoDecisionStore(health["resources"]["DecisionsTable"], _local_dynamodb(health))
+
+
+def pending_reviews(base_url: str, include_resolved: bool = False) -> list[Pending]:
+    health = runner_resources(base_url)
+    ddb = _local_dynamodb(health)
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"TableName": health["resources"]["DecisionsTable"]}
     while True:

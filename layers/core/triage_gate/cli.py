@@ -89,6 +89,16 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("--reason", required=True, help="wrong_category, wrong_priority, missing_context, ...")
         cmd.set_defaults(func=_cmd_review)
 
+    feedback = sub.add_parser("feedback", help="the improvement loop: reviewed and overridden cases")
+    feedback_sub = feedback.add_subparsers(dest="feedback_command", metavar="ACTION", required=True)
+    export = feedback_sub.add_parser("export", help="write reviewed and overridden cases as a labelled CSV")
+    export.add_argument("--out", type=Path, required=True, help="CSV to write (masked text, one column per task)")
+    where = export.add_mutually_exclusive_group()
+    where.add_argument("--url", help="a running local stack (default http://127.0.0.1:3000)")
+    where.add_argument("--table", help="a deployed DecisionsTable (AWS credentials from the environment)")
+    export.add_argument("--workflow", help="only this workflow")
+    export.set_defaults(func=_cmd_feedback_export)
+
     from triage_gate.localmodel.cli import add_train_parser
 
     add_train_parser(sub)
@@ -230,6 +240,33 @@ def _cmd_review(args: argparse.Namespace) -> int:
         return 1
     print(f"HTTP {response.status_code} {response.text}".rstrip())
     return 0 if response.ok else 1
+
+
+def _cmd_feedback_export(args: argparse.Namespace) -> int:
+    import requests
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from triage_gate.adapters.aws import client
+    from triage_gate.adapters.decisions_table import DynamoDecisionStore
+    from triage_gate.review.feedback import labelled_rows, write_csv
+
+    try:
+        if args.table:
+            store = DynamoDecisionStore(args.table, client("dynamodb", read_timeout=30.0))
+        else:
+            from triage_local.review_cli import local_decision_store
+
+            store = local_decision_store(args.url or "http://127.0.0.1:3000")
+        records = [r for r in store.scan() if not args.workflow or r.workflow == args.workflow]
+    except requests.RequestException as exc:
+        print(f"triage feedback export: the local stack did not answer: {exc}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as exc:
+        print(f"triage feedback export: cannot read the decisions: {exc}", file=sys.stderr)
+        return 1
+    count = write_csv(labelled_rows(records), args.out)
+    print(f"wrote {count} labelled case(s) from {len(records)} decision(s) to {args.out}")
+    return 0
 
 
 def _cmd_send(args: argparse.Namespace) -> int:

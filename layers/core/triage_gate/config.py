@@ -202,6 +202,8 @@ class ReviewSettings(BaseModel):
     decisions_table_name: str = Field(min_length=1)
     exception_queue_url: str = Field(min_length=1)
     actions_queue_url: OptionalText = None
+    # Where reviewer corrections are kept as few-shot examples (unset: not kept).
+    control_table_name: OptionalText = None
     slack_api_url: OptionalText = "https://slack.com/api/"
     slack_signature_max_age_seconds: int = Field(default=300, ge=30, le=3600)
     policy_path: OptionalText = None

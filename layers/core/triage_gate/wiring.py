@@ -52,7 +52,7 @@ def vendor_secrets() -> SecretsProvider:
 def triage_service() -> TriageService:
     from triage_gate.adapters.aws import client
     from triage_gate.adapters.claude import ClaudeModel
-    from triage_gate.adapters.control_table import DynamoBreakerStore, DynamoBudgetStore
+    from triage_gate.adapters.control_table import DynamoBreakerStore, DynamoBudgetStore, DynamoExampleStore
     from triage_gate.adapters.decisions_table import DynamoDecisionStore
     from triage_gate.adapters.local_models import LocalModelCache
     from triage_gate.adapters.sqs_queue import SqsMessageQueue
@@ -80,6 +80,7 @@ def triage_service() -> TriageService:
             actions=SqsMessageQueue(settings.actions_queue_url, sqs),
             exceptions=SqsMessageQueue(settings.exception_queue_url, sqs),
             rollout=rollout(settings),
+            examples=DynamoExampleStore(settings.control_table_name, ddb),
         )
     )
 
@@ -137,6 +138,7 @@ def review_desk() -> ReviewDesk:
 @lru_cache(maxsize=1)
 def review_worker() -> ReviewWorker:
     from triage_gate.adapters.aws import client
+    from triage_gate.adapters.control_table import DynamoExampleStore
     from triage_gate.adapters.decisions_table import DynamoDecisionStore
     from triage_gate.adapters.slack_client import SlackWebClient
     from triage_gate.adapters.sqs_queue import SqsMessageQueue
@@ -160,6 +162,9 @@ def review_worker() -> ReviewWorker:
             secrets, zendesk_base_url=settings.zendesk_base_url, hubspot_base_url=settings.hubspot_base_url
         ),
         zendesk_base_url=settings.zendesk_base_url,
+        examples=DynamoExampleStore(settings.control_table_name, client("dynamodb"))
+        if settings.control_table_name
+        else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""A fake Slack Web API: `auth.test`, `chat.postMessage`, `chat.update` and `chat.getPermalink` under `/api/`.
+"""A fake Slack Web API under `/api/`: `auth.test`, `chat.postMessage`, `chat.update`, `chat.getPermalink`, and
+`chat.postEphemeral` (kept apart from the channel's messages: see `ephemerals`).
 
 Answers like Slack: most failures are HTTP 200 with `{"ok": false, "error": ...}` (`not_authed`,
 `invalid_auth`, `channel_not_found`, `no_text`, `invalid_blocks`, `message_not_found`,
@@ -34,7 +35,6 @@ HUMAN_USER_ID = "UHUMAN"
 MAX_BLOCKS = 50
 MAX_TEXT = 40_000
 ERRORS_BY_STATUS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
-_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
 _TS = re.compile(r"^\d+\.\d{6}$")
 
 Params = dict[str, Any]
@@ -91,6 +91,7 @@ class FakeSlack(Sandbox):
         self._ids: dict[str, str] = {}  # channel name (no '#') -> id
         self._names: dict[str, str] = {}  # id -> name
         self._messages: dict[str, list[dict[str, Any]]] = {}  # channel id -> messages, oldest first
+        self._ephemerals: dict[str, list[dict[str, Any]]] = {}  # channel id -> ephemeral messages
         self._buckets: dict[str, _Bucket] = {}
         self._method_faults: dict[str, deque[str]] = {}
         self._last_ts = 0  # microseconds of the newest ts handed out
@@ -112,7 +113,7 @@ class FakeSlack(Sandbox):
                 digest = digest[1:]
                 channel_id = "C0" + digest[:8]
             self._ids[key], self._names[channel_id] = channel_id, key
-            self._messages[channel_id] = []
+            self._messages[channel_id], self._ephemerals[channel_id] = [], []
             return channel_id
 
     def channel_id(self, name: str) -> str:
@@ -159,6 +160,11 @@ class FakeSlack(Sandbox):
             if found is None:
                 raise KeyError(ts)
             return copy.deepcopy(found)
+
+    def ephemerals(self, channel: str) -> list[dict[str, Any]]:
+        """`chat.postEphemeral` messages to a channel, oldest first (as in `messages`, plus `to_user`)."""
+        with self.lock:
+            return copy.deepcopy(self._ephemerals[self.channel_id(channel)])
 
     @property
     def posts(self) -> int:
@@ -217,6 +223,7 @@ class FakeSlack(Sandbox):
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
             "chat.getPermalink": self._permalink,
+            "chat.postEphemeral": self._post_ephemeral,
         }
         if not request.path.startswith("/api/") or method not in routes:
             return Reply(404, {"ok": False, "error": "unknown_method", "req_method": method})
@@ -299,6 +306,22 @@ class FakeSlack(Sandbox):
         message["edited"] = {"user": self.user_id, "ts": self._next_ts()}
         self._updates += 1
         return _ok(channel=channel_id, ts=ts, text=message["text"], message=_public(message))
+
+    def _post_ephemeral(self, params: Params) -> Reply:
+        channel_id = self._resolve(params.get("channel"))
+        if channel_id is None:
+            return _error("channel_not_found")
+        user = params.get("user")
+        if not isinstance(user, str) or not user:
+            return _error("user_not_found")
+        content = _content(params)
+        if isinstance(content, str):
+            return _error(content)
+        text, blocks = content
+        message = self._new_message(text or "", blocks or [], params.get("thread_ts") or None, None)
+        message["to_user"] = user
+        self._ephemerals[channel_id].append(message)
+        return _ok(message_ts=message["ts"])
 
     def _permalink(self, params: Params) -> Reply:
         channel_id = self._resolve(params.get("channel"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -75,3 +76,41 @@ class DynamoBudgetStore:
                 ":ttl": {"N": str(int(time.time()) + STATE_TTL_SECONDS)},
             },
         )
+
+
+class DynamoExampleStore:
+    """Recent reviewer corrections per workflow, one item each (few-shot examples for the prompt)."""
+
+    def __init__(self, table_name: str, dynamodb: Any) -> None:
+        self._table = table_name
+        self._ddb = dynamodb
+
+    def recent(self, workflow: str) -> dict[str, dict[str, list[str]]]:
+        item = self._ddb.get_item(TableName=self._table, Key={"pk": {"S": f"examples#{workflow}"}}).get("Item")
+        return dict(json.loads(item["examples"]["S"])) if item else {}
+
+    def add(self, workflow: str, task: str, label: str, text: str) -> None:
+        from triage_gate.review.feedback import add_example
+
+        for _ in range(3):  # optimistic lock on a version number
+            item = self._ddb.get_item(
+                TableName=self._table, Key={"pk": {"S": f"examples#{workflow}"}}, ConsistentRead=True
+            ).get("Item")
+            version = int(item["version"]["N"]) if item else 0
+            examples = json.loads(item["examples"]["S"]) if item else {}
+            add_example(examples, task, label, text)
+            try:
+                self._ddb.put_item(
+                    TableName=self._table,
+                    Item={
+                        "pk": {"S": f"examples#{workflow}"},
+                        "examples": {"S": json.dumps(examples)},
+                        "version": {"N": str(version + 1)},
+                    },
+                    ConditionExpression="attribute_not_exists(pk) OR version = :v",
+                    ExpressionAttributeValues={":v": {"N": str(version)}},
+                )
+                return
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,27 +17,20 @@ class DynamoDecisionStore:
         self._ddb = dynamodb
 
     def get(self, decision_id: str) -> DecisionRecord | None:
-        item = self._ddb.get_item(TableName=self._table, Key={"pk": {"S": decision_id}}, ConsistentRead=True).get(
-            "Item"
-        )
-        if not item:
-            return None
-        record = DecisionRecord.model_validate_json(item["record"]["S"])
-        record.status = "routed" if item["status"]["S"] == "routed" else "decided"
-        for stage in ("writeback", "review"):
-            if stage in item:
-                setattr(record, stage, json.loads(item[stage]["S"]))
-        if "overrides" in item:
-            record.override = {"findings": [json.loads(v["S"]) for v in item["overrides"]["L"]]}
-        if "review_state" in item:
-            record.review = {
-                **(json.loads(item["review"]["S"]) if "review" in item else {}),
-                "state": item["review_state"]["S"],
-                "channel": item.get("review_channel", {}).get("S"),
-                "ts": item.get("review_ts", {}).get("S"),
-                "posted_at": item.get("review_posted_at", {}).get("S"),
-            }
-        return record
+        key = {"pk": {"S": decision_id}}
+        item = self._ddb.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        return record_from_item(item) if item else None
+
+    def scan(self) -> list[DecisionRecord]:
+        """Every decision (exports and reports; a full table scan)."""
+        records: list[DecisionRecord] = []
+        kwargs: dict[str, Any] = {"TableName": self._table}
+        while True:
+            page = self._ddb.scan(**kwargs)
+            records.extend(record_from_item(i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return records
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def latest_for_ticket(self, source: str, account_id: str, ticket_id: str) -> DecisionRecord | None:
         found = self._ddb.query(
@@ -99,6 +93,20 @@ class DynamoDecisionStore:
 
     def set_writeback(self, decision_id: str, state: dict[str, Any]) -> None:
         self._set(decision_id, "writeback", state)
+
+    def claim_writeback(self, decision_id: str, lease_seconds: int) -> bool:
+        now = int(time.time())
+        return self._conditional(
+            decision_id,
+            "SET writeback_lease = :until",
+            "attribute_exists(pk) AND (attribute_not_exists(writeback_lease) OR writeback_lease < :now)",
+            {":until": {"N": str(now + lease_seconds)}, ":now": {"N": str(now)}},
+        )
+
+    def release_writeback(self, decision_id: str) -> None:
+        self._ddb.update_item(
+            TableName=self._table, Key={"pk": {"S": decision_id}}, UpdateExpression="REMOVE writeback_lease"
+        )
 
     def _set(self, decision_id: str, attribute: str, value: dict[str, Any]) -> None:
         self._ddb.update_item(
@@ -186,3 +194,22 @@ class DynamoDecisionStore:
                 return False
             raise
         return True
+
+
+def record_from_item(item: dict[str, Any]) -> DecisionRecord:
+    """A DecisionRecord with what later stages wrote (write-back, review, overrides) merged in."""
+    record = DecisionRecord.model_validate_json(item["record"]["S"])
+    record.status = "routed" if item["status"]["S"] == "routed" else "decided"
+    if "writeback" in item:
+        record.writeback = json.loads(item["writeback"]["S"])
+    if "overrides" in item:
+        record.override = {"findings": [json.loads(v["S"]) for v in item["overrides"]["L"]]}
+    if "review_state" in item:
+        record.review = {
+            **(json.loads(item["review"]["S"]) if "review" in item else {}),
+            "state": item["review_state"]["S"],
+            "channel": item.get("review_channel", {}).get("S"),
+            "ts": item.get("review_ts", {}).get("S"),
+            "posted_at": item.get("review_posted_at", {}).get("S"),
+        }
+    return record

@@ -75,6 +75,7 @@ class InMemoryEventQueue:
 class InMemoryDecisionStore:
     def __init__(self) -> None:
         self.records: dict[str, DecisionRecord] = {}
+        self.leases: dict[str, float] = {}
 
     def get(self, decision_id: str) -> DecisionRecord | None:
         record = self.records.get(decision_id)
@@ -146,6 +147,18 @@ class InMemoryDecisionStore:
     def set_writeback(self, decision_id: str, state: dict[str, Any]) -> None:
         self.records[decision_id].writeback = dict(state)
 
+    def claim_writeback(self, decision_id: str, lease_seconds: int) -> bool:
+        import time
+
+        now = time.time()
+        if self.leases.get(decision_id, 0.0) > now:
+            return False
+        self.leases[decision_id] = now + lease_seconds
+        return True
+
+    def release_writeback(self, decision_id: str) -> None:
+        self.leases.pop(decision_id, None)
+
 
 class InMemoryBreakerStore:
     def __init__(self) -> None:
@@ -201,3 +214,16 @@ class StaticContext:
         if (source, ticket_id) not in self.documents:
             raise ContextUnavailable(f"{source} ticket {ticket_id} not found")
         return self.documents[(source, ticket_id)]
+
+
+class InMemoryExampleStore:
+    def __init__(self) -> None:
+        self.examples: dict[str, dict[str, dict[str, list[str]]]] = {}
+
+    def add(self, workflow: str, task: str, label: str, text: str) -> None:
+        from triage_gate.review.feedback import add_example
+
+        add_example(self.examples.setdefault(workflow, {}), task, label, text)
+
+    def recent(self, workflow: str) -> dict[str, dict[str, list[str]]]:
+        return self.examples.get(workflow, {})

@@ -24,8 +24,17 @@ class VendorHttp:
         self._session: Any = None
 
     def request(
-        self, method: str, url: str, deadline: float, *, ok: tuple[int, ...] = (200, 201), **kwargs: Any
+        self,
+        method: str,
+        url: str,
+        deadline: float,
+        *,
+        ok: tuple[int, ...] = (200, 201),
+        repeatable: bool = True,
+        **kwargs: Any,
     ) -> Any:
+        """``repeatable=False`` for writes that are not idempotent (a note): after an answer we did not
+        get (read timeout) or a 5xx the vendor may have done it, so the caller must look before resending."""
         import requests
 
         if self._session is None:
@@ -39,7 +48,8 @@ class VendorHttp:
                 response = self._session.request(method, url, timeout=(1.0, min(5.0, remaining)), **kwargs)
             except requests.RequestException as exc:
                 transient += 1
-                if transient > MAX_TRANSIENT_RETRIES:
+                sent = not isinstance(exc, requests.ConnectionError | requests.ConnectTimeout)
+                if transient > MAX_TRANSIENT_RETRIES or (sent and not repeatable):
                     raise TransientVendorError(f"{self.vendor}: {type(exc).__name__} on {_path(url)}") from exc
                 time.sleep(0.2 * transient)
                 continue
@@ -52,9 +62,15 @@ class VendorHttp:
                     raise RateLimited(f"{self.vendor}: 429 on {_path(url)}", retry_after=retry_after)
                 time.sleep(retry_after)
                 continue
+            if response.status_code in (401, 403):
+                # Credentials are configuration: retried through the queue, then the DLQ alarm — not dropped.
+                raise TransientVendorError(
+                    f"{self.vendor}: {response.status_code} on {_path(url)} (check the API credentials)",
+                    status=response.status_code,
+                )
             if response.status_code >= 500:
                 transient += 1
-                if transient > MAX_TRANSIENT_RETRIES:
+                if transient > MAX_TRANSIENT_RETRIES or not repeatable:
                     raise TransientVendorError(
                         f"{self.vendor}: {response.status_code} on {_path(url)}", status=response.status_code
                     )

@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from triage_gate.adapters.vendor_http import VendorHttp
-from triage_gate.errors import PermanentVendorError
+from triage_gate.errors import TransientVendorError
 from triage_gate.ports import SecretsProvider
 from triage_gate.writeback.plan import WritePlan
 
 NOTE_TO_TICKET = 228  # HubSpot-defined association type: note → ticket
+MAX_COMMENT_PAGES = 5
 
 
 class ZendeskWriter:
@@ -22,7 +23,7 @@ class ZendeskWriter:
     def _auth(self) -> tuple[str, str]:
         secrets = self._secrets.get()
         if not (self._base and secrets.ZENDESK_EMAIL and secrets.ZENDESK_API_TOKEN):
-            raise PermanentVendorError(
+            raise TransientVendorError(
                 "Zendesk write-back not configured (ZENDESK_BASE_URL, ZENDESK_EMAIL, ZENDESK_API_TOKEN)"
             )
         return f"{secrets.ZENDESK_EMAIL.get_secret_value()}/token", secrets.ZENDESK_API_TOKEN.get_secret_value()
@@ -38,14 +39,20 @@ class ZendeskWriter:
             self._http.request("PUT", tags_url, deadline, auth=auth, json={"tags": plan.tags})
 
     def has_note(self, plan: WritePlan, ref: str, deadline: float) -> bool:
-        url = f"{self._base}/api/v2/tickets/{plan.ticket_id}/comments.json"
-        comments = self._http.request("GET", url, deadline, auth=self._auth()).json().get("comments", [])
-        return any(ref in (c.get("body") or "") for c in comments)
+        url: str | None = f"{self._base}/api/v2/tickets/{plan.ticket_id}/comments.json?sort_order=desc"
+        for _ in range(MAX_COMMENT_PAGES):  # newest first: our note is recent
+            if url is None:
+                return False
+            page = self._http.request("GET", url, deadline, auth=self._auth()).json()
+            if any(ref in (c.get("body") or "") for c in page.get("comments", [])):
+                return True
+            url = page.get("next_page")
+        return False
 
     def add_note(self, plan: WritePlan, deadline: float) -> None:
         body = {"ticket": {"comment": {"body": plan.note, "public": False}}}
         url = f"{self._base}/api/v2/tickets/{plan.ticket_id}.json"
-        self._http.request("PUT", url, deadline, auth=self._auth(), json=body)
+        self._http.request("PUT", url, deadline, auth=self._auth(), json=body, repeatable=False)
 
 
 class HubSpotWriter:
@@ -57,7 +64,7 @@ class HubSpotWriter:
     def _headers(self) -> dict[str, str]:
         token = self._secrets.get().HUBSPOT_ACCESS_TOKEN
         if not (self._base and token):
-            raise PermanentVendorError("HubSpot write-back not configured (HUBSPOT_BASE_URL, HUBSPOT_ACCESS_TOKEN)")
+            raise TransientVendorError("HubSpot write-back not configured (HUBSPOT_BASE_URL, HUBSPOT_ACCESS_TOKEN)")
         return {"Authorization": f"Bearer {token.get_secret_value()}"}
 
     def apply_fields(self, plan: WritePlan, deadline: float) -> None:
@@ -80,4 +87,5 @@ class HubSpotWriter:
                 }
             ],
         }
-        self._http.request("POST", f"{self._base}/crm/v3/objects/notes", deadline, headers=self._headers(), json=body)
+        url = f"{self._base}/crm/v3/objects/notes"
+        self._http.request("POST", url, deadline, headers=self._headers(), json=body, repeatable=False)

@@ -49,6 +49,14 @@ def add_train_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     train.add_argument("--holdout", type=float, default=0.15, help="share held out for calibration (default 0.15)")
     train.add_argument("--seed", type=int, default=0, help="random seed for the held-out split (default 0)")
     train.add_argument("--max-rows", type=int, metavar="N", help="read at most N data rows")
+    train.add_argument(
+        "--include",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="CSV",
+        help="also train on this CSV with the same columns, e.g. a `triage feedback export` (repeatable)",
+    )
     train.add_argument("--task", help="task name recorded in the model's metadata (e.g. category)")
     train.add_argument("--workflow", help="workflow name recorded in the model's metadata (e.g. zendesk-support)")
     train.add_argument("--c", type=float, help="inverse L2 regularisation strength (default 10)")
@@ -65,6 +73,12 @@ def run_train(args: argparse.Namespace) -> int:
             raise TrainInputError("--max-rows must be at least 1")
         label_map = _read_label_map(args.label_map) if args.label_map else None
         data = read_dataset(args.csv, args.text_col, args.label_col, label_map=label_map, max_rows=args.max_rows)
+        for extra in args.include:
+            more = read_dataset(extra, args.text_col, args.label_col, label_map=label_map, max_rows=None, min_labels=1)
+            data.texts.extend(more.texts)
+            data.labels.extend(more.labels)
+            data.rows_read += more.rows_read
+            print(f"triage train: included {len(more.texts)} rows from {extra}", file=sys.stderr)
     except TrainInputError as exc:
         print(f"triage train: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -94,7 +108,13 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def read_dataset(
-    path: Path, text_col: str, label_col: str, *, label_map: dict[str, str | None] | None = None, max_rows: int | None
+    path: Path,
+    text_col: str,
+    label_col: str,
+    *,
+    label_map: dict[str, str | None] | None = None,
+    max_rows: int | None,
+    min_labels: int = 2,
 ) -> Dataset:
     """Texts and labels from a CSV; raises ``TrainInputError`` for anything that cannot be trained on."""
     if not path.is_file():
@@ -116,7 +136,7 @@ def read_dataset(
     except (UnicodeDecodeError, csv.Error) as exc:
         raise TrainInputError(f"{path}: cannot read as a UTF-8 CSV: {exc}") from exc
     labels = sorted(set(data.labels))
-    if len(labels) < 2:
+    if len(labels) < min_labels:
         raise TrainInputError(
             f"{path}: need at least 2 distinct labels in {label_col!r} to train, found {len(labels)} {labels}"
         )

@@ -15,6 +15,7 @@ from typing import Any
 from triage_gate.errors import ContextUnavailable
 from triage_gate.policy import Policy, Workflow
 from triage_gate.review.blocks import resolved_message, review_message, ticket_url
+from triage_gate.review.feedback import ExampleStore
 from triage_gate.review.interactions import ReviewerAction
 from triage_gate.review.models import CORRECTION_REASONS, ReviewJob
 from triage_gate.review.ports import ReviewLedger, SlackClient
@@ -71,6 +72,7 @@ class ReviewWorker:
     context: ContextFetcher | None = None
     zendesk_base_url: str | None = None
     clock: Clock = _now
+    examples: ExampleStore | None = None
 
     def post(self, message: DecisionMessage) -> str:
         record = self._record(message.decision_id)
@@ -109,6 +111,9 @@ class ReviewWorker:
         else:
             self._apply(record, review["labels"])
             self.ledger.finish_review(record.decision_id, "resolved", review)
+            if self.examples is not None and job.verdict == "correct":
+                for task, label in job.labels.items():
+                    self.examples.add(record.workflow, task, label, f"{record.subject or ''} {record.input_text}")
         self._show_resolved(record, review)
         return job.verdict or "done"
 

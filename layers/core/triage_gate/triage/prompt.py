@@ -15,6 +15,7 @@ from typing import Any
 from triage_gate.policy import Workflow
 
 TOOL_NAME = "record_classification"
+Examples = dict[str, dict[str, list[str]]]  # task → label → masked ticket texts
 INSTRUCTIONS = """You are the triage classifier of a customer-support team.
 Classify ONE ticket into the team's taxonomy by calling the tool `record_classification` exactly once.
 Rules:
@@ -36,13 +37,21 @@ class Prompt:
         return hashlib.sha256((self.system + json.dumps(self.tool, sort_keys=True)).encode()).hexdigest()[:16]
 
 
-def system_prompt(workflow_name: str, workflow: Workflow, tasks: Sequence[str]) -> str:
+def system_prompt(
+    workflow_name: str, workflow: Workflow, tasks: Sequence[str], corrections: Examples | None = None
+) -> str:
     parts = [INSTRUCTIONS, f"\nWorkflow: {workflow_name} — {workflow.description}".rstrip(" —")]
     for task in tasks:
         parts.append(f"\n## Task `{task}`: choose one label")
         for label, spec in workflow.tasks[task].labels.items():
             parts.append(f"- `{label}`: {spec.description}")
             parts.extend(f'    e.g. "{example}"' for example in spec.examples)
+        reviewed = (corrections or {}).get(task, {})
+        if reviewed:
+            parts.append(f"\nRecent tickets reviewers labelled for `{task}` (personal data masked):")
+            for label in sorted(reviewed):  # sorted: the same corrections always give the same prefix
+                if label in workflow.tasks[task].labels:
+                    parts.extend(f'- "{text}" → `{label}`' for text in reviewed[label])
     return "\n".join(parts)
 
 
@@ -82,9 +91,10 @@ def build_prompt(
     subject: str | None,
     text: str,
     context: dict[str, Any],
+    corrections: Examples | None = None,
 ) -> Prompt:
     return Prompt(
-        system=system_prompt(workflow_name, workflow, tasks),
+        system=system_prompt(workflow_name, workflow, tasks, corrections),
         tool=tool_schema(workflow, tasks),
         user=user_message(subject, text, context),
     )

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from triage_gate.errors import ContextUnavailable, ModelUnavailable
 from triage_gate.messages import TicketEvent
 from triage_gate.policy import Policy, Workflow
+from triage_gate.review.feedback import ExampleStore
 from triage_gate.rollout import PolicyRollout, Rollout, segment_of
 from triage_gate.triage import breaker, reasons
 from triage_gate.triage.answers import ModelResult, TaskAnswer, calibrate
@@ -61,6 +62,7 @@ class TriageDeps:
     exceptions: MessageQueue
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     rollout: Rollout = field(default_factory=PolicyRollout)
+    examples: ExampleStore | None = None  # recent reviewer corrections, used as few-shot examples
 
 
 class _WorkflowOff(Exception):
@@ -87,6 +89,7 @@ class _Draft:
 class TriageService:
     def __init__(self, deps: TriageDeps) -> None:
         self.deps = deps
+        self._examples_cache: dict[str, tuple[float, dict[str, dict[str, list[str]]]]] = {}
 
     def process(self, event: TicketEvent) -> TriageOutcome:
         decisions = self.deps.decisions
@@ -247,7 +250,8 @@ class TriageService:
         breaker_key = f"breaker#{route.model}"
         if not self._admit(breaker_key):
             return self._fallback(name, workflow, tasks, verdict.text, draft, "circuit_open", degrade=True)
-        prompt = build_prompt(name, workflow, tasks, subject, verdict.text, context)
+        corrections = self._corrections(name)
+        prompt = build_prompt(name, workflow, tasks, subject, verdict.text, context, corrections)
         started = time.perf_counter()
         try:
             result = remote.classify(route_name, route, prompt, {t: workflow.tasks[t] for t in tasks})
@@ -318,6 +322,17 @@ class TriageService:
             draft.add(reasons.VIP_CUSTOMER)
         if any(t.label is None for t in draft.tasks.values()) and not draft.reasons:
             draft.add(reasons.MALFORMED_OUTPUT)  # never apply a decision with a missing label
+
+    def _corrections(self, workflow_name: str) -> dict[str, dict[str, list[str]]] | None:
+        """Few-shot examples, cached for a minute: corrections arrive slowly; the prefix stays cacheable."""
+        if self.deps.examples is None:
+            return None
+        now = time.monotonic()
+        cached = self._examples_cache.get(workflow_name)
+        if cached is None or now - cached[0] > EXAMPLES_CACHE_SECONDS:
+            cached = (now, self.deps.examples.recent(workflow_name))
+            self._examples_cache[workflow_name] = cached
+        return cached[1]
 
     # ------------------------------------------------------------------ breaker
     def _admit(self, key: str) -> bool:
@@ -397,6 +412,7 @@ class TriageService:
 
 
 INPUT_TEXT_KEPT = 4000
+EXAMPLES_CACHE_SECONDS = 60
 
 # Context fields that repeat the ticket body: the prompt already carries the (masked) body.
 _BODY_FIELDS = (".description", ".content", ".subject")

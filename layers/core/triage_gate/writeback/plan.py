@@ -33,6 +33,8 @@ def decision_ref(decision_id: str) -> str:
 
 
 def plan_writeback(message: DecisionMessage, workflow: Workflow) -> WritePlan:
+    if message.mode == "shadow":  # shadow writes nothing, whatever the action says
+        return WritePlan(message.source, message.ticket_id)
     note = note_text(message) if workflow.writeback.note or message.mode == "assist" else None
     if message.mode != "auto":  # assist: a suggestion in a note; the fields stay as they are
         return WritePlan(message.source, message.ticket_id, note=note)

@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from triage_gate.errors import PermanentVendorError
+from triage_gate.errors import PermanentVendorError, TransientVendorError
 from triage_gate.policy import Policy
 from triage_gate.triage.decision import DecisionMessage
-from triage_gate.writeback.plan import decision_ref, plan_writeback
+from triage_gate.writeback.plan import WritePlan, decision_ref, plan_writeback
 from triage_gate.writeback.ports import VendorWriter, WritebackLedger
 
 Status = Literal["applied", "already_applied", "failed", "skipped"]
+# Longer than one attempt can take (the function's 60 s timeout), so a crashed holder's lease lapses.
+LEASE_SECONDS = 90
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,20 @@ class WritebackService:
         if workflow is None or message.action != "apply":
             return WritebackOutcome("skipped", f"nothing to write for {message.workflow}/{message.action}")
         plan = plan_writeback(message, workflow)
+        if plan.empty:
+            return WritebackOutcome("skipped", "nothing to write in this mode")
+        if not self._ledger.claim_writeback(message.decision_id, LEASE_SECONDS):
+            # Another delivery of this action is writing right now: come back after it.
+            raise TransientVendorError("another delivery of this action holds the write-back lease")
+        try:
+            return self._write(message, plan, deadline)
+        finally:
+            self._ledger.release_writeback(message.decision_id)
+
+    def _write(self, message: DecisionMessage, plan: WritePlan, deadline: float) -> WritebackOutcome:
+        state = self._ledger.writeback_state(message.decision_id) or {}  # fresh, now that we hold the lease
+        if state.get("status") in ("applied", "failed"):
+            return WritebackOutcome("already_applied", state.get("status"))
         writer = self._writers[message.source]
         steps: list[str] = list(state.get("steps", []))
         started = time.monotonic()
