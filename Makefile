@@ -17,7 +17,7 @@ export SAM_CLI_TELEMETRY := 0
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: help venv tools test lint format typecheck template-lint pytest unit integration contract \
-        build demo local bench deploy clean
+        build demo local bench eval deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -84,6 +84,9 @@ bench: venv ## benchmarks, printed side by side with their references
 	$(PY) -m pip install --quiet -r requirements/bench.txt -c requirements/constraints.txt
 	$(PY) infra/bench/bench_ingest.py
 	$(PY) infra/bench/bench_local_model.py
+
+eval: venv ## the local model through `triage eval` on each set in ../shared/data (reports in .triage/eval)
+	$(PY) infra/eval/make_eval.py
 
 deploy: build ## sam deploy to ENV (dev|prod) using samconfig.toml
 	$(SAM) deploy --config-env $(ENV)

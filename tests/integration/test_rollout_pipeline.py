@@ -61,7 +61,10 @@ def _record(runner: LocalRunner, decision_id: str, until: str = "routed", timeou
         item = ddb.get_item(
             TableName=runner.physical_id("DecisionsTable"), Key={"pk": {"S": decision_id}}, ConsistentRead=True
         ).get("Item")
-        if item and item["status"]["S"] == "routed" and (until == "routed" or until in item):
+        finished = until != "writeback" or (
+            "writeback" in (item or {}) and json.loads(item["writeback"]["S"]).get("status") in ("applied", "failed")
+        )
+        if item and item["status"]["S"] == "routed" and (until == "routed" or until in item) and finished:
             record = DecisionRecord.model_validate_json(item["record"]["S"])
             for attr in ("writeback",):
                 if attr in item:

@@ -99,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--workflow", help="only this workflow")
     export.set_defaults(func=_cmd_feedback_export)
 
+    from triage_gate.evaluation.cli import add_eval_parsers
+
+    add_eval_parsers(sub)
+
     from triage_gate.localmodel.cli import add_train_parser
 
     add_train_parser(sub)
