@@ -355,7 +355,7 @@ def test_desk_correct_without_label_and_known_reason_only_sends_a_notice(selecti
     assert "reason" in (job.notice or "")
 
 
-@pytest.mark.parametrize("state", ["claimed", "resolved", "escalated"])
+@pytest.mark.parametrize("state", ["claimed", "resolved"])
 def test_desk_click_on_a_case_someone_already_took_says_already_resolved(state: str) -> None:
     desk, ledger, jobs = _desk(state)
 

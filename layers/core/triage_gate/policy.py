@@ -158,6 +158,14 @@ class Sla(_Strict):
     review_minutes: int = Field(default=60, ge=1)
 
 
+class RoiBaseline(_Strict):
+    """How the team worked before Triage Gate: what the ROI report compares against."""
+
+    manual_minutes_per_ticket: float = Field(default=5.0, ge=0)
+    turnaround_minutes: float = Field(default=240.0, ge=0)  # ticket created → triaged, before AI
+    error_rate: Probability = 0.08  # share of manual triage later corrected
+
+
 class Workflow(_Strict):
     source: Literal["zendesk", "hubspot"]
     description: str = ""
@@ -173,6 +181,7 @@ class Workflow(_Strict):
     review: Review
     sla: Sla = Field(default_factory=Sla)
     writeback: Writeback = Field(default_factory=Writeback)
+    roi_baseline: RoiBaseline = Field(default_factory=RoiBaseline)
 
     @model_validator(mode="after")
     def _consistent(self) -> Workflow:

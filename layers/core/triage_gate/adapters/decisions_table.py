@@ -131,8 +131,15 @@ class DynamoDecisionStore:
         return self._conditional(
             decision_id,
             "SET review_state = :claimed, claimed_by = :u, claimed_verdict = :v",
-            "review_state = :pending",
-            {":claimed": {"S": "claimed"}, ":pending": {"S": "pending"}, ":u": {"S": user_id}, ":v": {"S": verdict}},
+            # An escalated case stays actionable: the senior channel's buttons claim it too.
+            "review_state IN (:pending, :escalated)",
+            {
+                ":claimed": {"S": "claimed"},
+                ":pending": {"S": "pending"},
+                ":escalated": {"S": "escalated"},
+                ":u": {"S": user_id},
+                ":v": {"S": verdict},
+            },
         )
 
     def reopen_review(self, decision_id: str) -> None:

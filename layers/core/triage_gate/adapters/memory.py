@@ -112,7 +112,7 @@ class InMemoryDecisionStore:
 
     def claim_review(self, decision_id: str, user_id: str, verdict: str) -> bool:
         review = self.records[decision_id].review
-        if not review or review.get("state") != "pending":
+        if not review or review.get("state") not in ("pending", "escalated"):
             return False
         review.update(state="claimed", claimed_by=user_id)
         return True

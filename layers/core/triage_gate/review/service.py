@@ -92,14 +92,14 @@ class ReviewWorker:
         record = self._record(job.decision_id)
         workflow = self.policy.workflows[record.workflow]
         state = (record.review or {}).get("state")
-        if state in ("resolved", "escalated"):  # an earlier attempt got this far: only the message is left
-            self._show_resolved(record, record.review or {})
+        if state == "resolved" or (state == "escalated" and job.verdict == "escalate"):
+            self._show_resolved(record, record.review or {}, job)  # an earlier attempt got this far
             return "already_done"
         if job.verdict in ("approve", "correct") and not job.force and (changed := self._changed_since(record)):
             self.ledger.reopen_review(record.decision_id)
             warning = f"The ticket changed at {changed} after this decision. Check it, then apply anyway or correct."
             text, blocks = review_message(record, workflow, self._link(record), warning=warning)
-            self._update(record, text, blocks)
+            self._update(record, text, blocks, job)
             return "stale"
         review = self._review(record, job, workflow)
         if job.verdict == "escalate":
@@ -114,7 +114,7 @@ class ReviewWorker:
             if self.examples is not None and job.verdict == "correct":
                 for task, label in job.labels.items():
                     self.examples.add(record.workflow, task, label, f"{record.subject or ''} {record.input_text}")
-        self._show_resolved(record, review)
+        self._show_resolved(record, review, job)
         return job.verdict or "done"
 
     # ------------------------------------------------------------------ helpers
@@ -126,7 +126,7 @@ class ReviewWorker:
 
     def _review(self, record: DecisionRecord, job: ReviewJob, workflow: Workflow) -> dict[str, Any]:
         posted = (record.review or {}).get("posted_at")
-        resolved = self.clock()
+        resolved = job.requested_at  # the click, not when this worker got to it
         labels = {task: label for task, label in record.labels.items() if label} | dict(job.labels)
         return {
             "verdict": job.verdict,
@@ -175,14 +175,16 @@ class ReviewWorker:
             changed = changed.replace(tzinfo=UTC)
         return str(value) if (changed - record.created_at).total_seconds() > STALE_MARGIN_SECONDS else None
 
-    def _show_resolved(self, record: DecisionRecord, review: dict[str, Any]) -> None:
+    def _show_resolved(self, record: DecisionRecord, review: dict[str, Any], job: ReviewJob) -> None:
         text, blocks = resolved_message(record, review)
-        self._update(record, text, blocks)
+        self._update(record, text, blocks, job)
 
-    def _update(self, record: DecisionRecord, text: str, blocks: list[dict[str, Any]]) -> None:
+    def _update(self, record: DecisionRecord, text: str, blocks: list[dict[str, Any]], job: ReviewJob) -> None:
+        """The message the reviewer clicked (an SLA re-post, an escalation post) and the original one."""
         current = record.review or {}
-        if current.get("channel") and current.get("ts"):
-            self.slack.update(current["channel"], current["ts"], text, blocks)
+        targets = {(current.get("channel"), current.get("ts")), (job.channel, job.ts)}
+        for channel, ts in sorted(t for t in targets if t[0] and t[1]):
+            self.slack.update(str(channel), str(ts), text, blocks)
 
     def _link(self, record: DecisionRecord) -> str | None:
         return ticket_url(record, self.zendesk_base_url, None)
