@@ -81,3 +81,28 @@ def test_runtime_and_architecture_match_the_lambda_target():
 def test_every_alarm_notifies_the_on_call_topic():
     for name, alarm in ALARMS.items():
         assert alarm["Properties"].get("AlarmActions") == [{"Ref": "AlarmTopic"}], name
+
+
+def _statements() -> list[tuple[str, dict]]:
+    found = []
+    for name, resource in TEMPLATE.resources.items():
+        props = resource.get("Properties") or {}
+        for policy in props.get("Policies") or []:
+            if isinstance(policy, dict):
+                document = policy.get("PolicyDocument", policy)
+                found.extend((name, s) for s in document.get("Statement") or [])
+    return found
+
+
+def test_no_statement_grants_every_action_on_every_resource():
+    statements = _statements()
+    assert statements, "expected inline statements to check"
+    for name, statement in statements:
+        actions = statement.get("Action")
+        actions = actions if isinstance(actions, list) else [actions]
+        assert "*" not in actions, f"{name} grants '*' actions"
+
+
+def test_every_alarm_tells_on_call_what_to_check():
+    for name, alarm in ALARMS.items():
+        assert len(alarm["Properties"].get("AlarmDescription", "")) > 30, name

@@ -83,6 +83,7 @@ def run_demo(root: Path, port: int, out: TextIO = sys.stdout, log_path: Path | N
             out.write("\nWhat reached the tickets (sandboxed Zendesk and HubSpot):\n")
             print_ticket_updates(sandboxes, decisions, out)
             review_demo(runner, sandboxes, decisions, generated["SLACK_SIGNING_SECRET"], out)
+            print_roi(runner, root, out)
             depths = runner.queue_depths()
             out.write(
                 f"\nQueues: ActionsQueue {depths['ActionsQueue']['visible']} to write back, "
@@ -138,6 +139,22 @@ def review_demo(
     out.write(f"  zendesk 40215 now: {fields}\n")
     message = sandboxes.slack.message(channel, posted[case.decision_id])
     out.write(f"  Slack message now says: {message.get('text')}\n")
+
+
+def print_roi(runner: LocalRunner, root: Path, out: TextIO) -> None:
+    """The ROI report for the demo's tickets (what `triage report` prints)."""
+    from triage_gate.adapters.decisions_table import DynamoDecisionStore
+    from triage_gate.policy import load_policy
+    from triage_gate.roi.maths import totals, weekly
+    from triage_gate.roi.render import terminal
+
+    store = DynamoDecisionStore(runner.physical_id("DecisionsTable"), runner.session.client("dynamodb"))
+    policy = load_policy(root / "layers" / "core" / "policy.yaml")
+    stats = weekly(
+        store.scan(), {n: w.roi_baseline for n, w in policy.workflows.items()}, since=None, until=None, workflow=None
+    )
+    out.write("\nROI report (triage report):\n")
+    out.write(terminal(stats, totals(stats)) + "\n")
 
 
 def wait_for_reviews(runner: LocalRunner, reviews: list[DecisionRecord], timeout: float = 30.0) -> dict[str, str]:

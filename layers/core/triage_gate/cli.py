@@ -99,6 +99,18 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--workflow", help="only this workflow")
     export.set_defaults(func=_cmd_feedback_export)
 
+    report = sub.add_parser(
+        "report", help="ROI per workflow and week: turnaround, hours recovered, rework, escalations"
+    )
+    report.add_argument("--since", default="7d", help="7d, 4w or a date like 2026-11-01 (default 7d)")
+    report.add_argument("--workflow", help="only this workflow")
+    report_where = report.add_mutually_exclusive_group()
+    report_where.add_argument("--url", help="a running local stack (default http://127.0.0.1:3000)")
+    report_where.add_argument("--table", help="a deployed DecisionsTable (AWS credentials from the environment)")
+    report.add_argument("--policy", type=Path, help="policy file with the ROI baselines (default: the shipped one)")
+    report.add_argument("--out", type=Path, help="write report.html and roi.json here")
+    report.set_defaults(func=_cmd_report)
+
     from triage_gate.evaluation.cli import add_eval_parsers
 
     add_eval_parsers(sub)
@@ -250,17 +262,10 @@ def _cmd_feedback_export(args: argparse.Namespace) -> int:
     import requests
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from triage_gate.adapters.aws import client
-    from triage_gate.adapters.decisions_table import DynamoDecisionStore
     from triage_gate.review.feedback import labelled_rows, write_csv
 
     try:
-        if args.table:
-            store = DynamoDecisionStore(args.table, client("dynamodb", read_timeout=30.0))
-        else:
-            from triage_local.review_cli import local_decision_store
-
-            store = local_decision_store(args.url or "http://127.0.0.1:3000")
+        store = _decision_store(args.url, args.table)
         records = [r for r in store.scan() if not args.workflow or r.workflow == args.workflow]
     except requests.RequestException as exc:
         print(f"triage feedback export: the local stack did not answer: {exc}", file=sys.stderr)
@@ -270,6 +275,54 @@ def _cmd_feedback_export(args: argparse.Namespace) -> int:
         return 1
     count = write_csv(labelled_rows(records), args.out)
     print(f"wrote {count} labelled case(s) from {len(records)} decision(s) to {args.out}")
+    return 0
+
+
+def _decision_store(url: str | None, table: str | None):  # type: ignore[no-untyped-def]
+    from triage_gate.adapters.aws import client
+    from triage_gate.adapters.decisions_table import DynamoDecisionStore
+
+    if table:
+        return DynamoDecisionStore(table, client("dynamodb", read_timeout=30.0))
+    from triage_local.review_cli import local_decision_store
+
+    return local_decision_store(url or "http://127.0.0.1:3000")
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import requests
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from triage_gate.errors import ConfigurationError
+    from triage_gate.policy import load_policy
+    from triage_gate.roi.maths import parse_since, totals, weekly
+    from triage_gate.roi.render import terminal, write_html
+
+    try:
+        since = parse_since(args.since)
+        policy = load_policy(args.policy)
+        records = _decision_store(args.url, args.table).scan()
+    except ValueError as exc:
+        print(f"triage report: {exc}", file=sys.stderr)
+        return 2
+    except ConfigurationError as exc:
+        print(f"triage report: {exc}", file=sys.stderr)
+        return 2
+    except requests.RequestException as exc:
+        print(f"triage report: the local stack did not answer: {exc}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as exc:
+        print(f"triage report: cannot read the decisions: {exc}", file=sys.stderr)
+        return 1
+    if args.workflow and args.workflow not in policy.workflows:
+        print(f"triage report: no workflow {args.workflow!r} (workflows: {sorted(policy.workflows)})", file=sys.stderr)
+        return 2
+    baselines = {name: wf.roi_baseline for name, wf in policy.workflows.items()}
+    stats = weekly(records, baselines, since=since, until=None, workflow=args.workflow)
+    summary = totals(stats)
+    print(terminal(stats, summary))
+    if args.out:
+        print(f"report: {write_html(args.out, stats, summary)}")
     return 0
 
 

@@ -10,7 +10,10 @@ from triage_gate.intake.service import IntakeService
 from triage_gate.ports import SecretsProvider
 
 if TYPE_CHECKING:
+    from triage_gate.adapters.decisions_table import DynamoDecisionStore
+    from triage_gate.adapters.slack_client import SlackWebClient
     from triage_gate.config import TriageSettings
+    from triage_gate.policy import Policy
     from triage_gate.review.service import ReviewBacklog, ReviewDesk, ReviewWorker
     from triage_gate.rollout import Rollout
     from triage_gate.triage.service import TriageService
@@ -184,3 +187,15 @@ def review_backlog() -> ReviewBacklog:
         slack=SlackWebClient(vendor_secrets(), settings.slack_api_url),
         zendesk_base_url=settings.zendesk_base_url,
     )
+
+
+def roi_digest_parts() -> tuple[Policy, DynamoDecisionStore, SlackWebClient]:
+    from triage_gate.adapters.aws import client
+    from triage_gate.adapters.decisions_table import DynamoDecisionStore
+    from triage_gate.adapters.slack_client import SlackWebClient
+    from triage_gate.config import review_settings
+    from triage_gate.policy import cached_policy
+
+    settings = review_settings()
+    store = DynamoDecisionStore(settings.decisions_table_name, client("dynamodb", read_timeout=30.0))
+    return cached_policy(settings.policy_path), store, SlackWebClient(vendor_secrets(), settings.slack_api_url)
