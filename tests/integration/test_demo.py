@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from tests.factories import ROOT
 from triage_local.demo import STEPS, run_demo
@@ -13,7 +14,8 @@ def test_demo_shows_accepted_duplicate_ignored_and_rejected_webhooks(tmp_path):
 
     assert run_demo(ROOT, port=0, out=out, log_path=tmp_path / "demo.log") == 0
 
-    lines = {line.split("  ")[2].strip(): line for line in out.getvalue().splitlines() if line[:3].strip().isdigit()}
+    webhook_row = re.compile(r"^\s+\d+\s{2}(?P<label>.+?)\s{2,}\d{3}\s{2}")
+    lines = {m["label"]: line for line in out.getvalue().splitlines() if (m := webhook_row.match(line))}
     assert len(lines) == len(STEPS)
     assert "200  1 accepted" in lines["Zendesk event: ticket.created"]
     assert "200  1 accepted" in lines["Zendesk trigger: ticket_created"]
@@ -36,6 +38,8 @@ def test_demo_shows_accepted_duplicate_ignored_and_rejected_webhooks(tmp_path):
     assert "ai_triaged" in next(line for line in text.splitlines() if line.startswith("  zendesk 40198: "))
     assert "zendesk 40215 now: priority high" in text
     assert "corrected to" in text
+    assert "ROI report (triage report):" in text
+    assert "hours recovered" in text
     log = (tmp_path / "demo.log").read_text()
     assert "webhook event" in log
     assert '"message":"decision"' in log

@@ -103,3 +103,19 @@ def test_trigger_webhook_without_text_is_classified_from_the_fetched_ticket(pipe
     assert record.context_fields["ticket.subject"] == "Can't log in after enabling two-factor"
     assert record.redactions.get("phone") == 1
     assert "7946 0958" not in json.dumps(record.model_dump(mode="json"))
+
+
+def test_triage_report_reads_the_decisions_the_pipeline_made(pipeline, tmp_path, capsys):
+    from triage_gate.cli import main
+
+    runner, _ = pipeline
+    _decision(runner, "40211")
+
+    code = main(["report", "--url", runner.base_url, "--since", "400d", "--out", str(tmp_path)])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "zendesk-support" in out
+    assert "hours recovered" in out
+    assert "<svg" in (tmp_path / "report.html").read_text()
+    assert json.loads((tmp_path / "roi.json").read_text())["totals"]["zendesk-support"]["decisions"] >= 1
