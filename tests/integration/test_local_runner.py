@@ -240,3 +240,24 @@ def test_triage_send_posts_a_signed_sample_to_the_runner(runner, capsys):
     assert out.startswith("HTTP 200")
     assert json.loads(out.split("\n", 1)[1])["accepted"] == 1
     assert main(["send", str(path), "--url", runner.base_url, "--secret", "wrong"]) == 1
+
+
+def test_a_poison_message_ends_in_the_dlq_with_its_reason_logged():
+    log = io.StringIO()
+    config = RunnerConfig(template_path=ROOT / "template.yaml", port=0, environ=_environ(), retry_delay_seconds=0)
+    with LocalRunner(config, log=log) as running:
+        sqs = running.session.client("sqs")
+        sqs.send_message(QueueUrl=running.physical_id("TriageQueue"), MessageBody='{"not": "a ticket event"}')
+        dlq = running.physical_id("TriageDlq")
+
+        def in_dlq() -> bool:
+            return running.queue_depths()["TriageDlq"]["visible"] == 1
+
+        _wait_for(in_dlq, timeout=40)
+        body = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=1)["Messages"][0]["Body"]
+
+    assert body == '{"not": "a ticket event"}'
+    text = log.getvalue()
+    assert "does not parse as a TicketEvent" in text
+    assert text.count("does not parse as a TicketEvent") == 5  # one per receive, then the DLQ
+    assert "InvalidQueueMessages" in text
