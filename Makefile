@@ -17,7 +17,7 @@ export SAM_CLI_TELEMETRY := 0
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: help venv tools test lint format typecheck template-lint pytest unit integration contract \
-        build demo local bench eval deploy clean
+        build demo local bench eval deploy clean loadtest
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -93,3 +93,5 @@ deploy: build ## sam deploy to ENV (dev|prod) using samconfig.toml
 
 clean: ## remove virtualenvs and build output
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
+loadtest: venv ## 2,000 signed webhooks through the local stack; every event accounted for
+	$(PY) infra/bench/loadtest.py

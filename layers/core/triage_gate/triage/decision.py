@@ -14,13 +14,14 @@ Mode = Literal["off", "shadow", "assist", "auto"]
 class TaskDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: str | None
+    label: str | None  # only ever a label of the taxonomy: what may be applied
     reported_confidence: float | None
     calibrated_confidence: float | None
     threshold: float | None
     route: str
     model: str
     problem: str | None = None
+    model_label: str | None = None  # what the model answered when it was refused (audit only)
 
 
 class DecisionRecord(BaseModel):

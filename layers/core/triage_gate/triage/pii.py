@@ -69,8 +69,17 @@ def mask_pii(text: str, extra_patterns: Mapping[str, str] | None = None) -> Mask
 
         return sub
 
+    def iban(match: re.Match[str]) -> str:
+        candidate = match.group(0)
+        # The pattern can swallow a following capitalised word ("... 0130 00 ASAP"): try shorter prefixes.
+        for cut in range(len(candidate), 14, -1):
+            if (cut == len(candidate) or candidate[cut] == " ") and iban_valid(candidate[:cut]):
+                counts["iban"] += 1
+                return "[IBAN]" + candidate[cut:]
+        return candidate
+
     # Most specific first: an IBAN or a card number also looks like a phone number.
-    text = IBAN.sub(replace("iban", iban_valid), text)
+    text = IBAN.sub(iban, text)
     text = CARD.sub(replace("card", _is_card), text)
     text = EMAIL.sub(replace("email", None), text)
     text = PHONE.sub(replace("phone", _is_phone), text)

@@ -311,9 +311,11 @@ class TriageService:
                     draft.add(reasons.POLICY_ALWAYS_REVIEW)
             else:
                 draft.add(reasons.MALFORMED_OUTPUT)
+            valid = answer.label if answer.label in spec.labels else None  # a refused label is never applicable
             draft.tasks[task] = TaskDecision(
-                label=answer.label, reported_confidence=answer.confidence, calibrated_confidence=calibrated,
+                label=valid, reported_confidence=answer.confidence, calibrated_confidence=calibrated,
                 threshold=threshold, route=result.route, model=result.model, problem=answer.problem,
+                model_label=answer.label if valid is None else None,
             )  # fmt: skip
 
     @staticmethod
