@@ -319,3 +319,21 @@ def test_route_rules_pick_sonnet_for_long_tickets_and_enterprise_customers():
     assert choose_route(task, chars=5000, customer_tier=None, language=None) == "sonnet"
     assert choose_route(task, chars=100, customer_tier="Enterprise", language=None) == "sonnet"
     assert choose_route(task, chars=100, customer_tier="growth", language="de-DE") == "local"
+
+
+def test_crash_mid_batch_then_whole_batch_redelivered_applies_each_event_once():
+    h = harness()
+    events = [ticket_event(dedupe_key=f"zendesk:90817263:batch-{i}", event_id=f"batch-{i}") for i in range(3)]
+    h.service.process(events[0])
+    h.service.process(events[1])
+    h.actions.failing = True  # the function dies while routing the third record
+    with pytest.raises(Exception, match="switched off"):
+        h.service.process(events[2])
+    h.actions.failing = False
+
+    outcomes = [h.service.process(e).status for e in events]  # Lambda redelivers the whole batch
+
+    assert outcomes == ["duplicate", "duplicate", "rerouted"]
+    assert len(h.actions.bodies) == 3
+    assert len({json.loads(b)["decision_id"] for b in h.actions.bodies}) == 3
+    assert len(h.remote.prompts) == 3  # no event was classified twice
