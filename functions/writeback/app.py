@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from triage_gate.adapters.sqs_queue import return_later
 from triage_gate.errors import RateLimited
 from triage_gate.observability import logger, metrics
 from triage_gate.writeback.endpoint import process_action
@@ -25,17 +26,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         try:
             process_action(record.body, context.get_remaining_time_in_millis())
         except RateLimited as exc:
-            _delay(record, exc.retry_after)
+            return_later(os.environ["ACTIONS_QUEUE_URL"], record.receipt_handle, exc.retry_after)
             raise
 
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-
-
-def _delay(record: SQSRecord, seconds: float) -> None:
-    from triage_gate.adapters.aws import client
-
-    client("sqs").change_message_visibility(
-        QueueUrl=os.environ["ACTIONS_QUEUE_URL"],
-        ReceiptHandle=record.receipt_handle,
-        VisibilityTimeout=min(43_200, max(1, int(seconds) + 1)),
-    )

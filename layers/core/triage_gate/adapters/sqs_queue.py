@@ -115,3 +115,12 @@ class SqsMessageQueue:
             except (ClientError, BotoCoreError) as exc:
                 logger.warning("SendMessage failed", attempt=attempt + 1, error=type(exc).__name__)
         raise QueueUnavailable(f"could not send to {self._queue_url.rsplit('/', 1)[-1]}")
+
+
+def return_later(queue_url: str, receipt_handle: str, seconds: float) -> None:
+    """Put a received message back for ``seconds`` (a vendor's Retry-After) instead of the full visibility timeout."""
+    from triage_gate.adapters.aws import client
+
+    client("sqs").change_message_visibility(
+        QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=min(43_200, max(1, int(seconds) + 1))
+    )

@@ -14,13 +14,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from triage_gate.display import MISSING, number, shown
 from triage_gate.evaluation.metrics import NO_LABEL, wilson_lower_bound
 
 __all__ = ["gate", "render_html", "terminal_summary", "write_html"]
 
 Summary = Mapping[str, Any]
 
-_MISSING = "-"
+_MISSING = MISSING
 _EPSILON = 1e-9  # float noise allowed at the gate's boundaries (0.95 vs 1 - 0.05)
 _TOP_REASONS = 10
 
@@ -29,9 +30,7 @@ _TOP_REASONS = 10
 
 
 def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
+    return number(value)
 
 
 def _get(summary: Summary, *keys: str) -> object:
@@ -44,28 +43,23 @@ def _get(summary: Summary, *keys: str) -> object:
 
 
 def _pct(value: object, digits: int = 1) -> str:
-    number = _number(value)
-    return _MISSING if number is None else f"{number * 100:.{digits}f}%"
+    return shown(value, f".{digits}f", scale=100, suffix="%")
 
 
 def _dec(value: object) -> str:
-    number = _number(value)
-    return _MISSING if number is None else f"{number:.3f}"
+    return shown(value, ".3f")
 
 
 def _usd(value: object) -> str:
-    number = _number(value)
-    return _MISSING if number is None else f"${number:.5f}"
+    return shown(value, ".5f", prefix="$")
 
 
 def _ms(value: object) -> str:
-    number = _number(value)
-    return _MISSING if number is None else f"{number:.0f} ms"
+    return shown(value, ".0f", suffix=" ms")
 
 
 def _int(value: object) -> str:
-    number = _number(value)
-    return _MISSING if number is None else f"{number:.0f}"
+    return shown(value, ".0f")
 
 
 def _auto_precision(summary: Summary) -> str:

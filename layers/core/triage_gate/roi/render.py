@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from triage_gate.display import MISSING, number, shown
 from triage_gate.roi.maths import WeekStats
 from triage_gate.triage import reasons as reason_codes
 
@@ -23,7 +24,7 @@ __all__ = ["render_html", "slack_digest", "terminal", "write_html"]
 
 Totals = Mapping[str, Mapping[str, Any]]
 
-_MISSING = "-"
+_MISSING = MISSING
 _TOP_REASONS = 10
 _TOP_REVIEWERS = 10
 _CHART_REASONS = 6  # stacked-bar colours; the rest are summed as "other"
@@ -42,29 +43,23 @@ _DIGEST_REASONS = 5
 
 
 def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
+    return number(value)
 
 
 def _int(value: object) -> str:
-    number = _number(value)
-    return _MISSING if number is None else f"{number:.0f}"
+    return shown(value, ".0f")
 
 
 def _pct(value: object) -> str:
-    number = _number(value)
-    return _MISSING if number is None else f"{number * 100:.1f}%"
+    return shown(value, ".1f", scale=100, suffix="%")
 
 
 def _usd(value: object) -> str:
-    number = _number(value)
-    return _MISSING if number is None else f"${number:.4f}"
+    return shown(value, ".4f", prefix="$")
 
 
 def _hours(value: object) -> str:
-    number = _number(value)
-    return _MISSING if number is None else f"{number:.1f} h"
+    return shown(value, ".1f", suffix=" h")
 
 
 def _duration(minutes: object) -> str:
