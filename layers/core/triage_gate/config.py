@@ -105,12 +105,7 @@ class IngestSettings(BaseModel):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> IngestSettings:
-        env = os.environ if environ is None else environ
-        names = {name.upper() for name in cls.model_fields}
-        try:
-            return cls.model_validate({k: v for k, v in env.items() if k in names})
-        except ValidationError as exc:
-            raise ConfigurationError(describe_validation_error(exc, prefix="environment")) from exc
+        return _from_env(cls, environ)
 
 
 def describe_validation_error(exc: ValidationError, *, prefix: str) -> str:

@@ -16,11 +16,8 @@ metrics = Metrics(namespace=NAMESPACE)
 
 def count(name: str, value: float = 1, **dimensions: str) -> None:
     """Emit one EMF count with exactly these dimensions (alarms match on the same set)."""
-    if value <= 0:
-        return
-    with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE) as metric:
-        for key, dim in dimensions.items():
-            metric.add_dimension(name=key, value=dim)
+    if value > 0:
+        measure(name, value, MetricUnit.Count, **dimensions)
 
 
 def measure(name: str, value: float, unit: MetricUnit, **dimensions: str) -> None:

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from triage_gate.localmodel.metrics import calibration_bins
 from triage_gate.localmodel.metrics import expected_calibration_error as _ece
 
 __all__ = [
@@ -210,19 +211,8 @@ def reliability(rows: Sequence[EvalRow], bins: int = 10) -> list[dict[str, Any]]
     ``mean_confidence`` and ``accuracy`` (both ``None`` for an empty bin). Rows without a confidence are left
     out; a row with a confidence but no label counts as wrong.
     """
-    if bins < 1:
-        raise ValueError("bins must be at least 1")
     confidences, correct = _calibration_pairs(rows)
-    count = [0] * bins
-    confidence_sum = [0.0] * bins
-    correct_sum = [0] * bins
-    for confidence, right in zip(confidences, correct, strict=True):
-        if not 0.0 <= confidence <= 1.0:
-            raise ValueError(f"confidence {confidence!r} is not a probability")
-        b = min(int(confidence * bins), bins - 1)
-        count[b] += 1
-        confidence_sum[b] += confidence
-        correct_sum[b] += right
+    count, confidence_sum, correct_sum = calibration_bins(confidences, correct, bins)
     return [
         {
             "bin_low": b / bins,

@@ -41,10 +41,19 @@ def expected_calibration_error(confidences: Sequence[float], correct: Sequence[b
     label was right. A confidence of exactly 1.0 falls in the last bin.
     """
     _same_length(confidences, correct)
-    if bins < 1:
-        raise ValueError("bins must be at least 1")
+    count, confidence_sum, correct_sum = calibration_bins(confidences, correct, bins)
     if not confidences:
         return 0.0
+    n = len(confidences)
+    return sum(abs(correct_sum[b] - confidence_sum[b]) / n for b in range(bins) if count[b])
+
+
+def calibration_bins(
+    confidences: Sequence[float], correct: Sequence[bool], bins: int
+) -> tuple[list[int], list[float], list[int]]:
+    """Per equal-width bin over [0, 1] (1.0 in the last): count, sum of confidences, number correct."""
+    if bins < 1:
+        raise ValueError("bins must be at least 1")
     count = [0] * bins
     confidence_sum = [0.0] * bins
     correct_sum = [0] * bins
@@ -55,8 +64,7 @@ def expected_calibration_error(confidences: Sequence[float], correct: Sequence[b
         count[b] += 1
         confidence_sum[b] += confidence
         correct_sum[b] += bool(right)
-    n = len(confidences)
-    return sum(abs(correct_sum[b] - confidence_sum[b]) / n for b in range(bins) if count[b])
+    return count, confidence_sum, correct_sum
 
 
 def _same_length(a: Sequence[object], b: Sequence[object]) -> None:
