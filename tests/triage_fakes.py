@@ -12,6 +12,7 @@ from triage_gate.adapters.memory import (
     InMemoryBreakerStore,
     InMemoryBudgetStore,
     InMemoryDecisionStore,
+    InMemoryTicketClaims,
     RecordingQueue,
     StaticContext,
 )
@@ -119,6 +120,7 @@ class Harness:
     breakers: InMemoryBreakerStore
     budgets: InMemoryBudgetStore
     clock: list[datetime]
+    claims: InMemoryTicketClaims
 
 
 def harness(pol: Policy | None = None, documents: dict[tuple[str, str], dict[str, Any]] | None = None) -> Harness:
@@ -126,13 +128,13 @@ def harness(pol: Policy | None = None, documents: dict[tuple[str, str], dict[str
     remote, local = ScriptedRemote(), FakeLocal()
     context = StaticContext(documents if documents is not None else {("zendesk", "40211"): zendesk_documents()})
     decisions, actions, exceptions = InMemoryDecisionStore(), RecordingQueue(), RecordingQueue()
-    breakers, budgets = InMemoryBreakerStore(), InMemoryBudgetStore()
+    breakers, budgets, claims = InMemoryBreakerStore(), InMemoryBudgetStore(), InMemoryTicketClaims()
     deps = TriageDeps(
         policy=pol or policy(), context=context, remote=remote, local=local, breakers=breakers, budgets=budgets,
-        decisions=decisions, actions=actions, exceptions=exceptions, clock=lambda: clock[0],
+        decisions=decisions, claims=claims, actions=actions, exceptions=exceptions, clock=lambda: clock[0],
     )  # fmt: skip
     return Harness(
-        TriageService(deps), remote, local, context, decisions, actions, exceptions, breakers, budgets, clock
+        TriageService(deps), remote, local, context, decisions, actions, exceptions, breakers, budgets, clock, claims
     )
 
 

@@ -7,16 +7,17 @@ anything else is retried, then the DLQ (which alarms). A case is never lost beca
 import os
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from triage_gate.adapters.sqs_queue import return_later
+from triage_gate.batch import RecordBatchProcessor
 from triage_gate.errors import RateLimited
 from triage_gate.observability import logger, metrics
 from triage_gate.review.endpoint import process_exception_message
 
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = RecordBatchProcessor(logger)  # a failed record's reason reaches the log at error level
 
 
 @logger.inject_lambda_context(clear_state=True)

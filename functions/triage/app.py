@@ -6,14 +6,15 @@ are not redone. Each record is idempotent on its dedupe key.
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from triage_gate.batch import RecordBatchProcessor
 from triage_gate.observability import logger, metrics
 from triage_gate.triage.endpoint import process_record
 
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = RecordBatchProcessor(logger)  # a failed record's reason reaches the log at error level
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from triage_gate.adapters.memory import (
     InMemoryBreakerStore,
     InMemoryBudgetStore,
     InMemoryDecisionStore,
+    InMemoryTicketClaims,
     RecordingQueue,
     StaticSecrets,
 )
@@ -45,18 +47,19 @@ def fakes() -> Iterator[tuple[FakeAnthropic, FakeZendesk]]:
     with FakeAnthropic(api_key=API_KEY) as anthropic, FakeZendesk(email="bot@acme.test", api_token="zd-token") as zd:
         zd.add_organization(5512, name="Acme", organization_fields={"tier": "growth"})
         zd.add_user(9182736450, name="Priya K", email="priya.k@example.com", locale="en-US")
-        zd.add_ticket(
-            40211,
-            subject="Charged twice for the November invoice",
-            description=DESCRIPTION,
-            requester_id=9182736450,
-            organization_id=5512,
-        )
+        for n in range(5):  # ticket 40211 + n: one ticket per event (a ticket is decided once)
+            zd.add_ticket(
+                40211 + n,
+                subject="Charged twice for the November invoice",
+                description=DESCRIPTION,
+                requester_id=9182736450,
+                organization_id=5512,
+            )
         yield anthropic, zd
 
 
-def _policy(timeout: float = 3.0) -> Policy:
-    base = policy()
+def _policy(timeout: float = 3.0, **workflow: Any) -> Policy:
+    base = policy(**workflow)
     routes = {
         **base.routes,
         "haiku": base.routes["haiku"].model_copy(update={"timeout_seconds": timeout, "max_retries": 1}),
@@ -79,6 +82,7 @@ def _stack(fakes: tuple[FakeAnthropic, FakeZendesk], pol: Policy | None = None, 
         breakers=breakers,
         budgets=InMemoryBudgetStore(),
         decisions=decisions,
+        claims=InMemoryTicketClaims(),
         actions=RecordingQueue(),
         exceptions=RecordingQueue(),
         clock=lambda: NOW,
@@ -87,7 +91,7 @@ def _stack(fakes: tuple[FakeAnthropic, FakeZendesk], pol: Policy | None = None, 
 
 
 def _event(n: int = 0):  # type: ignore[no-untyped-def]
-    return ticket_event(dedupe_key=f"zendesk:90817263:evt-{n}", event_id=f"evt-{n}")
+    return ticket_event(dedupe_key=f"zendesk:90817263:evt-{n}", event_id=f"evt-{n}", ticket_id=str(40211 + n))
 
 
 def test_good_tool_call_is_applied_with_tokens_cost_and_context(fakes):
@@ -103,7 +107,7 @@ def test_good_tool_call_is_applied_with_tokens_cost_and_context(fakes):
     assert record.tokens["input"] > 0
     assert record.tokens["output"] > 0
     assert record.cost_usd > 0
-    assert record.context_fields["organization.name"] == "Acme"
+    assert record.context_fields["organization.name"] == "[NAME]"  # the names the context gives are masked
     [request] = stack.anthropic.message_requests()
     assert request["model"] == "claude-haiku-4-5"
     assert request["tool_choice"]["type"] == "tool"
@@ -128,7 +132,7 @@ def test_the_model_never_receives_raw_pii(fakes):
     ("step", "reason"),
     [
         ("malformed", reasons.MALFORMED_OUTPUT),
-        ("text_only", reasons.MALFORMED_OUTPUT),
+        ("text_only", reasons.MODEL_OUTPUT_INCOMPLETE),  # stop_reason end_turn: no finished tool call
         ("out_of_taxonomy", reasons.LABEL_NOT_IN_TAXONOMY),
         ("low_confidence", reasons.LOW_CONFIDENCE),
     ],
@@ -216,7 +220,8 @@ def test_breaker_opens_after_repeated_failures_and_closes_after_a_good_probe(fak
 
 
 def test_zendesk_outage_is_context_unavailable_and_classification_proceeds(fakes):
-    stack = _stack(fakes)
+    # No rule needs the context here (a VIP rule that sends a tier to review would fail closed to review).
+    stack = _stack(fakes, _policy(rules={"vip_tiers": ["enterprise"], "vip_action": "apply_if_confident"}))
     stack.zendesk.fail_next(503)
 
     record = stack.service.process(_event()).record

@@ -82,6 +82,13 @@ def test_signed_webhooks_flow_to_the_triage_queue_once(runner):
     assert depths["TriageDlq"]["visible"] == 0
 
 
+def test_without_a_flags_file_functions_read_the_templates_initial_appconfig_flags(runner):
+    flags = runner.function_env(runner.functions["TriageFunction"].spec)["FLAGS_FILE"]
+
+    assert flags == runner.flags_file
+    assert json.loads(Path(flags).read_text()) == {}  # RolloutInitialFlags: what a new stack deploys
+
+
 def test_hubspot_signature_covers_the_runners_own_url(runner):
     hubspot = Sample.load(EVENTS_DIR / "ingest__hubspot_batch.json")
     elsewhere = "https://example.invalid/webhooks/hubspot"
@@ -261,3 +268,6 @@ def test_a_poison_message_ends_in_the_dlq_with_its_reason_logged():
     assert "does not parse as a TicketEvent" in text
     assert text.count("does not parse as a TicketEvent") == 5  # one per receive, then the DLQ
     assert "InvalidQueueMessages" in text
+    failures = [json.loads(line.split("] ", 1)[1]) for line in text.splitlines() if "record failed" in line]
+    assert len(failures) == 5  # each failed receive's reason reaches the function log at error level
+    assert all(f["level"] == "ERROR" and "ValidationError" in f["error"] for f in failures)

@@ -78,7 +78,7 @@ def test_webhook_becomes_a_claude_decision_applied_through_the_actions_queue(pip
     assert record.workflow == "zendesk-support"
     assert record.tasks["category"].model == "claude-haiku-4-5"
     assert record.labels["category"] == "billing"
-    assert record.context_fields["organization.name"] == "Northwind Traders"
+    assert record.context_fields["organization.organization_fields.tier"] == "growth"
     assert record.tokens["input"] > 0
     assert record.action == "apply", record.reason_codes
     # WritebackFunction (fed from ActionsQueue) put the decision on the sandboxed Zendesk ticket.
@@ -91,6 +91,7 @@ def test_webhook_becomes_a_claude_decision_applied_through_the_actions_queue(pip
     sent = sandboxes.anthropic.sent_text()
     assert "INV-2026-1187" in sent
     assert "priya@northwind.test" not in sent
+    assert "Priya" not in sent  # the requester's own name, known from the context, is masked too
 
 
 def test_trigger_webhook_without_text_is_classified_from_the_fetched_ticket(pipeline):

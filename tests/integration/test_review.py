@@ -198,7 +198,7 @@ def test_post_puts_one_block_kit_message_in_the_workflow_review_channel(review, 
     assert "`billing` (0.41" in text
     assert "`normal` (0.40" in text
     assert reasons.DESCRIPTIONS["low_confidence"] in text
-    assert "organization.name: Acme" in text
+    assert "organization.organization_fields.tier: growth" in text  # the context facts the policy names
     assert slack.messages(ESCALATIONS) == []
 
 
@@ -364,7 +364,7 @@ def test_escalate_posts_to_the_escalation_channel_mentioning_the_group(review, r
     assert review.work() == ["escalate"]
 
     [escalated] = slack.messages(ESCALATIONS)
-    assert escalated["text"].startswith("@support-leads ")
+    assert escalated["text"].startswith("<!subteam^S05SUPLEADS> ")
     assert "<@UBOB>" in escalated["text"]
     assert f"ticket {TICKET}" in escalated["text"]
     assert RAW_EMAIL not in shown(escalated)
@@ -566,7 +566,7 @@ def test_review_past_its_sla_is_reposted_once_mentioning_the_escalation_group(re
 
     first, repost = slack.messages(REVIEW)
     assert first["ts"] == review.review(record)["ts"]
-    assert repost["text"].startswith("@support-leads review overdue: waiting 31 min (SLA 30 min)")
+    assert repost["text"].startswith("<!subteam^S05SUPLEADS> review overdue: waiting 31 min (SLA 30 min)")
     assert "Charged twice for the November invoice" in shown(repost)
     assert review.ledger.records[record.decision_id].review["sla_notified"] is True
 
@@ -726,7 +726,7 @@ def test_dynamo_backlog_reposts_an_overdue_review_once(dynamo_review, record, sl
     assert stats[WORKFLOW] == {"pending": 1, "oldest_minutes": pytest.approx(45.0)}
     messages = slack.messages(REVIEW)
     assert len(messages) == 2
-    assert messages[1]["text"].startswith("@support-leads review overdue")
+    assert messages[1]["text"].startswith("<!subteam^S05SUPLEADS> review overdue")
     [item] = dynamo_review.ledger.pending_reviews()
     assert item["sla_notified"] is True
     assert dynamo_review.applied() == []
@@ -1020,7 +1020,7 @@ def test_review_backlog_function_reposts_overdue_cases_and_emits_the_oldest_age(
     assert result["workflows"][WORKFLOW]["pending"] == 1
     assert 45 <= result["workflows"][WORKFLOW]["oldest_minutes"] < 46
     [repost] = slack.messages(REVIEW)
-    assert repost["text"].startswith("@support-leads review overdue: waiting 45 min (SLA 30 min)")
+    assert repost["text"].startswith("<!subteam^S05SUPLEADS> review overdue: waiting 45 min (SLA 30 min)")
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     oldest = [m for m in emitted if "OldestPendingReviewAge" in m and m.get("Workflow") == WORKFLOW]
     assert len(oldest) == 1

@@ -90,7 +90,8 @@ def _send_comment(runner: LocalRunner, event_id: str, ticket_id: str) -> str:
 def test_flag_change_switches_shadow_to_auto_and_the_ticket_is_updated(stack):
     runner, sandboxes, flags = stack
 
-    shadow = _record(runner, _send_comment(runner, "evt-shadow", "40198"))
+    # A ticket is decided once: the shadow decision and the auto one are about two tickets.
+    shadow = _record(runner, _send_comment(runner, "evt-shadow", "40215"))
     _write_flags(flags, "auto")
     time.sleep(1.5)  # the flags' cache time
     auto = _record(runner, _send_comment(runner, "evt-auto", "40198"), until="writeback")
@@ -108,15 +109,15 @@ def test_human_change_after_an_auto_write_back_is_recorded_as_an_override(stack)
     runner, _sandboxes, flags = stack
     _write_flags(flags, "auto")
     time.sleep(1.5)
-    decision_id = _send_comment(runner, "evt-override", "40198")
+    decision_id = _send_comment(runner, "evt-override", "40211")
     decided = _record(runner, decision_id, until="writeback")
     assert decided.action == "apply", decided.reason_codes
     human = "urgent" if decided.labels["priority"] != "urgent" else "low"
 
     change = load_event("ingest__zendesk_priority_changed.json")
     body = json.loads(change["body"])
-    body["detail"].update(id="40198", priority=human.upper())
-    body["subject"] = "zen:ticket:40198"
+    body["detail"].update(id="40211", priority=human.upper())
+    body["subject"] = "zen:ticket:40211"
     body["event"] = {"current": human.upper(), "previous": "NORMAL"}
     sample = Sample("zendesk", json.dumps(body).encode(), {"content-type": "application/json"})
     assert send(sample, runner.base_url, SECRET).status_code == 200

@@ -67,3 +67,19 @@ def test_decision_metrics_are_emitted(triage, stack, capsys):
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     names = {m["Name"] for blob in emf for d in blob["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
     assert {"Decisions", "Classified", "StageLatency", "EndToEndLatency"} <= names
+
+
+def test_a_ticket_is_decided_once_whatever_events_follow(triage, stack):
+    created = ticket_event()
+    comment = ticket_event("ingest__zendesk_comment_added.json", ticket_id=created.ticket_id)
+    trigger = ticket_event("ingest__zendesk_trigger_ticket_created.json", ticket_id=created.ticket_id)
+
+    first = triage([created.model_dump_json()])
+    later = triage([comment.model_dump_json(), trigger.model_dump_json()])
+
+    assert first == later == {"batchItemFailures": []}
+    items = stack.ddb.scan(TableName=stack.url("DecisionsTable"))["Items"]
+    assert len(items) == 1  # the comment and the trigger found the ticket decided: no work, no model call
+    claim = stack.ddb.get_item(TableName=stack.url("ControlTable"), Key={"pk": {"S": "ticket#zendesk:40211"}})
+    assert claim["Item"]["ticket_state"]["S"] == "decided"
+    assert claim["Item"]["decision_id"]["S"] == created.dedupe_key

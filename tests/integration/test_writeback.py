@@ -25,10 +25,12 @@ from triage_gate.adapters.vendor_writers import NOTE_TO_TICKET, HubSpotWriter, Z
 from triage_gate.config import VendorSecrets
 from triage_gate.errors import RateLimited, TransientVendorError
 from triage_gate.policy import Policy, load_policy
-from triage_gate.triage.decision import DecisionMessage, DecisionRecord, TaskDecision
+from triage_gate.triage.decision import DecisionMessage, DecisionRecord, TaskDecision, TicketSnapshot
 from triage_gate.writeback.plan import decision_ref, plan_writeback
-from triage_gate.writeback.service import WritebackService
+from triage_gate.writeback.service import MAX_CONFLICTS, WritebackService
 from triage_local.sandboxes import FakeHubSpot, FakeZendesk
+from triage_local.sandboxes.hubspot import HUMAN_USER_ID
+from triage_local.sandboxes.zendesk import HUMAN_AGENT_ID
 from triage_local.worker import LocalLambdaContext
 
 ZD_EMAIL, ZD_TOKEN, HS_TOKEN = "writeback@example.com", "zd-writeback-token", "hs-writeback-token"
@@ -57,6 +59,7 @@ def decision(
     action: str = "apply",
     labels: dict[str, tuple[str, float]] | None = None,
     event_id: str = "01J9ZK3M6Y",
+    snapshot: TicketSnapshot | None = None,
 ) -> DecisionRecord:
     """A decision record as TriageFunction stores it for the shipped policy's workflows."""
     zendesk = source == "zendesk"
@@ -75,7 +78,18 @@ def decision(
         workflow="zendesk-support" if zendesk else "hubspot-tickets", policy_version="2026-11-27.1",
         policy_sha256="0" * 64, prompt_version="classify-v1", created_at=CREATED, occurred_at=CREATED,
         mode=mode, action=action, proposed_action="apply", input_hash="0" * 64, tasks=tasks,  # type: ignore[arg-type]
+        snapshot=snapshot,
     )  # fmt: skip
+
+
+def as_read(zendesk: FakeZendesk) -> TicketSnapshot:
+    """The Zendesk ticket as a decision reads it now (its stamp: what the update is conditional on)."""
+    ticket = zendesk.ticket(ZD_TICKET)
+    return TicketSnapshot(updated_at=ticket["updated_at"], created_at=ticket["created_at"])
+
+
+def ticket_updates(zendesk: FakeZendesk) -> list[dict[str, Any]]:
+    return [r.json["ticket"] for r in zendesk.requests if r.method == "PUT" and r.path.endswith(f"/{ZD_TICKET}.json")]
 
 
 def notes_with_ref(zendesk: FakeZendesk, record: DecisionRecord) -> list[dict[str, Any]]:
@@ -172,12 +186,18 @@ def test_auto_mode_sets_zendesk_fields_adds_tags_and_an_internal_note(deliver, z
     assert ledger.records[record.decision_id].writeback["steps"] == ["fields", "note"]
 
 
-def test_auto_mode_uses_the_tags_endpoint_and_never_the_tags_field(deliver, zendesk):
-    deliver(decision())
+def test_auto_mode_is_one_safe_update_with_added_tags_and_never_the_tags_field(deliver, zendesk):
+    snapshot = as_read(zendesk)
 
-    ticket_puts = [r.json["ticket"] for r in zendesk.requests if r.path.endswith(f"/tickets/{ZD_TICKET}.json")]
-    assert all("tags" not in body for body in ticket_puts)
-    assert f"PUT /api/v2/tickets/{ZD_TICKET}/tags.json" in vendor_calls(zendesk)
+    deliver(decision(snapshot=snapshot))
+
+    [update] = ticket_updates(zendesk)
+    assert "tags" not in update  # Zendesk's `tags` replaces the list: an agent's tags would be lost
+    assert update["additional_tags"] == ["ai_triaged", "ai_bug"]
+    assert (update["safe_update"], update["updated_stamp"]) == (True, snapshot.updated_at)
+    assert update["comment"]["public"] is False
+    assert update["priority"] == "high"
+    assert vendor_calls(zendesk) == [f"PUT /api/v2/tickets/{ZD_TICKET}.json"]  # fields, tags and note at once
 
 
 def test_auto_mode_keeps_the_tickets_existing_tags(deliver, zendesk):
@@ -196,7 +216,7 @@ def test_auto_mode_keeps_other_custom_fields(deliver, zendesk):
 
 def test_assist_mode_adds_only_an_internal_note_and_leaves_fields_unchanged(deliver, zendesk, ledger):
     before = zendesk.ticket(ZD_TICKET)
-    record = decision(mode="assist")
+    record = decision(mode="assist", snapshot=as_read(zendesk))
 
     outcome = deliver(record)
 
@@ -280,9 +300,9 @@ def test_hubspot_redelivered_action_adds_one_note(deliver, hubspot):
     assert len(vendor_calls(hubspot, "PATCH")) == 1
 
 
-def test_hubspot_rate_limit_after_the_properties_retries_only_the_note(deliver, hubspot, ledger):
+def test_hubspot_rate_limit_on_the_note_is_retried_and_adds_one_note(deliver, hubspot, ledger):
     record = decision(source="hubspot")
-    hubspot.window.limit = 1  # the PATCH takes the only slot: the note POST gets HubSpot's 429 (no Retry-After)
+    hubspot.window.limit = 2  # the read and the PATCH take both slots: the note POST gets HubSpot's 429
 
     with pytest.raises(RateLimited) as raised:
         deliver(record, seconds=5)
@@ -291,8 +311,9 @@ def test_hubspot_rate_limit_after_the_properties_retries_only_the_note(deliver, 
 
     assert raised.value.retry_after == vendor_http.DEFAULT_RETRY_AFTER
     assert again.status == "applied"
-    assert len(vendor_calls(hubspot, "PATCH")) == 1
+    assert hubspot.ticket(HS_TICKET)["properties"]["hs_ticket_priority"] == "HIGH"
     assert len(hubspot.notes_for(HS_TICKET)) == 1
+    assert "POST /crm/v3/objects/notes/search" in vendor_calls(hubspot)  # looked before posting again
     assert ledger.records[record.decision_id].writeback["steps"] == ["fields", "note"]
 
 
@@ -307,7 +328,7 @@ def test_hubspot_property_missing_in_the_portal_fails_and_is_recorded(deliver, h
     assert state["status"] == "failed"
     assert state["http_status"] == 400
     assert "ai_triage_category" in state["error"]
-    assert len(vendor_calls(hubspot)) == 1  # not retried
+    assert len(vendor_calls(hubspot, "PATCH")) == 1  # not retried
     assert hubspot.notes_for(HS_TICKET) == []
 
 
@@ -371,33 +392,40 @@ def test_a_500_that_clears_within_the_retries_is_applied(deliver, zendesk):
     assert zendesk.ticket(ZD_TICKET)["priority"] == "high"
 
 
-def test_500s_on_the_note_then_redelivery_adds_the_note_once(deliver, zendesk, ledger):
-    record = decision()
-    # fields PUT and tags PUT succeed; every note attempt of the first delivery fails
+def test_update_that_landed_but_answered_502_is_not_written_twice(deliver, zendesk, ledger):
+    record = decision(snapshot=as_read(zendesk))
     original_handle = zendesk.handle
-    failing = {"left": 1}  # a note is not re-sent after a 5xx: the redelivery looks for it first
+    lost = {"left": 1}
 
     def handle(request: Any) -> Any:
         from triage_local.sandboxes.base import Reply
 
-        is_note = isinstance(request.json, dict) and "comment" in (request.json.get("ticket") or {})
-        if is_note and failing["left"] > 0:
-            failing["left"] -= 1
+        reply = original_handle(request)
+        if request.method == "PUT" and lost["left"] > 0:  # the update landed; its answer did not
+            lost["left"] -= 1
             return Reply(502, {"error": "BadGateway"})
-        return original_handle(request)
+        return reply
 
     zendesk.handle = handle  # type: ignore[method-assign]
 
-    with pytest.raises(TransientVendorError):
-        deliver(record)
-    interrupted = dict(ledger.records[record.decision_id].writeback or {})
     outcome = deliver(record)
 
-    assert interrupted["status"] == "in_progress"
-    assert interrupted["steps"] == ["fields", "note_pending"]
     assert outcome.status == "applied"
     assert len(notes_with_ref(zendesk, record)) == 1
-    assert len([r for r in zendesk.requests if r.path.endswith("/tags.json")]) == 1  # fields not re-applied
+    # The repeat of the conditional update met the changed stamp (409); the re-read found our note.
+    assert [r.status for r in zendesk.requests if r.method == "PUT"] == [502, 409, 200]
+    assert zendesk.ticket(ZD_TICKET)["priority"] == "high"
+
+
+def test_update_502_before_it_landed_is_repeated_and_applied_once(deliver, zendesk):
+    record = decision(snapshot=as_read(zendesk))
+    zendesk.fail_next(502)
+
+    outcome = deliver(record)
+
+    assert outcome.status == "applied"
+    assert len(notes_with_ref(zendesk, record)) == 1
+    assert zendesk.ticket(ZD_TICKET)["group_id"] == 36002118
 
 
 def test_a_slow_vendor_answer_to_the_note_does_not_produce_a_second_note(deliver, zendesk, monkeypatch):
@@ -431,40 +459,40 @@ def test_redelivered_action_produces_one_note(deliver, zendesk, ledger):
     assert (first.status, second.status) == ("applied", "already_applied")
     assert len(notes_with_ref(zendesk, record)) == 1
     assert zendesk.ticket(ZD_TICKET)["tags"].count("ai_bug") == 1
-    assert len([r for r in zendesk.requests if r.path.endswith("/tags.json")]) == 1
+    assert len(ticket_updates(zendesk)) == 1
 
 
-def test_interrupted_after_the_note_was_written_does_not_write_it_again(service, shipped_policy, ledger, zendesk):
-    record = decision()
+def test_interrupted_after_the_update_landed_does_not_write_the_note_again(service, shipped_policy, ledger, zendesk):
+    record = decision(snapshot=as_read(zendesk))
     message = DecisionMessage.from_record(record)
     ledger.create(record)
-    # The previous attempt set the fields, marked the note pending, wrote it, and died before recording it.
+    # The previous attempt sent the update (it landed) and died before recording it.
     writer = ZendeskWriter(StaticSecrets(VendorSecrets(ZENDESK_EMAIL=ZD_EMAIL, ZENDESK_API_TOKEN=ZD_TOKEN)),  # type: ignore[arg-type]
                            zendesk.url)  # fmt: skip
     plan = plan_writeback(message, shipped_policy.workflows["zendesk-support"])
-    writer.apply_fields(plan, time.monotonic() + 10)
-    writer.add_note(plan, time.monotonic() + 10)
-    ledger.set_writeback(record.decision_id, {"status": "in_progress", "steps": ["fields", "note_pending"]})
+    writer.update(plan, record.snapshot.updated_at if record.snapshot else None, time.monotonic() + 10)
+    ledger.set_writeback(record.decision_id, {"status": "in_progress", "steps": ["fields", "note"]})
     zendesk.clear_requests()
 
     outcome = service.process(message, time.monotonic() + 30)
 
     assert outcome.status == "applied"
     assert len(notes_with_ref(zendesk, record)) == 1
-    assert vendor_calls(zendesk) == [f"GET /api/v2/tickets/{ZD_TICKET}/comments.json"]  # looked, wrote nothing
-    assert ledger.records[record.decision_id].writeback["steps"] == ["fields", "note"]
+    [update] = ticket_updates(zendesk)
+    assert "comment" not in update  # looked at the audits, found the note, sent the fields only
+    assert ledger.records[record.decision_id].writeback["steps"] == ["fields"]
 
 
-def test_interrupted_before_the_note_reached_the_vendor_writes_it_once(service, ledger, zendesk):
-    record = decision()
+def test_interrupted_before_the_update_reached_the_vendor_writes_it_once(service, ledger, zendesk):
+    record = decision(snapshot=as_read(zendesk))
     ledger.create(record)
-    ledger.set_writeback(record.decision_id, {"status": "in_progress", "steps": ["fields", "note_pending"]})
+    ledger.set_writeback(record.decision_id, {"status": "in_progress", "steps": ["fields", "note"]})
 
     outcome = service.process(DecisionMessage.from_record(record), time.monotonic() + 30)
 
     assert outcome.status == "applied"
     assert len(notes_with_ref(zendesk, record)) == 1
-    assert not any(r.path.endswith("/tags.json") for r in zendesk.requests)  # fields were already done
+    assert len(ticket_updates(zendesk)) == 1
 
 
 def test_two_deliveries_of_one_action_processed_at_once_produce_one_note(service, ledger, zendesk):
@@ -506,7 +534,7 @@ def test_a_note_from_another_decision_does_not_count_as_ours(deliver, service, l
     deliver(earlier)
     record = decision(mode="assist")
     ledger.create(record)
-    ledger.set_writeback(record.decision_id, {"status": "in_progress", "steps": ["note_pending"]})
+    ledger.set_writeback(record.decision_id, {"status": "in_progress", "steps": ["note"]})
 
     service.process(DecisionMessage.from_record(record), time.monotonic() + 30)
 
@@ -545,24 +573,17 @@ def test_zendesk_unknown_group_is_a_recorded_failure(deliver, zendesk, ledger):
     assert "group_id" in ledger.records[record.decision_id].writeback["error"]
 
 
-def test_zendesk_400_on_the_note_keeps_the_applied_fields_step(deliver, zendesk, ledger):
-    record = decision()
-    original_handle = zendesk.handle
-
-    def handle(request: Any) -> Any:
-        from triage_local.sandboxes.base import Reply
-
-        if isinstance(request.json, dict) and "comment" in (request.json.get("ticket") or {}):
-            return Reply(400, {"error": "InvalidParameter", "description": "bad comment"})
-        return original_handle(request)
-
-    zendesk.handle = handle  # type: ignore[method-assign]
+def test_zendesk_400_on_the_update_is_a_recorded_failure_that_changed_nothing(deliver, zendesk, ledger):
+    record = decision(snapshot=as_read(zendesk))
+    zendesk.fail_next(400, body={"error": "InvalidParameter", "description": "bad comment"})
 
     outcome = deliver(record)
 
     state = ledger.records[record.decision_id].writeback
     assert outcome.status == "failed"
-    assert (state["status"], state["http_status"], state["steps"]) == ("failed", 400, ["fields"])
+    assert (state["status"], state["http_status"], state["steps"]) == ("failed", 400, [])
+    assert zendesk.ticket(ZD_TICKET)["priority"] == "normal"
+    assert notes_with_ref(zendesk, record) == []
 
 
 def test_deleted_zendesk_ticket_is_a_recorded_failure(deliver, zendesk, ledger):
@@ -587,6 +608,155 @@ def test_wrong_zendesk_token_is_retried_through_the_queue_not_dropped(shipped_po
 
     assert ledger.records[record.decision_id].writeback is None
     assert len(zendesk.requests) == 1
+
+
+# ---------------------------------------------------------------- a human's change is final
+def test_a_field_a_person_changes_before_the_write_lands_is_kept_and_recorded(deliver, zendesk, ledger):
+    record = decision(snapshot=as_read(zendesk))
+    zendesk.before_next_update(ZD_TICKET, lambda: zendesk.agent_update(ZD_TICKET, priority="urgent"))
+
+    outcome = deliver(record)
+
+    ticket = zendesk.ticket(ZD_TICKET)
+    assert outcome.status == "applied"
+    assert ticket["priority"] == "urgent"  # the agent's value, not the AI's "high"
+    assert ticket["group_id"] == 36002118  # what nobody touched is still applied
+    assert [r.status for r in zendesk.requests if r.method == "PUT"] == [409, 200]
+    kept = ledger.records[record.decision_id].writeback["human_kept"]
+    assert kept == {"priority": {"value": "urgent", "by": str(HUMAN_AGENT_ID), "at": kept["priority"]["at"]}}
+    [note] = notes_with_ref(zendesk, record)
+    assert "Kept what a person set: priority" in note["body"]
+
+
+def test_an_agents_tag_added_meanwhile_survives_the_write(deliver, zendesk):
+    record = decision(snapshot=as_read(zendesk))
+    zendesk.before_next_update(ZD_TICKET, lambda: zendesk.agent_update(ZD_TICKET, additional_tags=["escalated"]))
+
+    deliver(record)
+
+    assert {"vip", "web_form", "escalated", "ai_triaged", "ai_bug"} <= set(zendesk.ticket(ZD_TICKET)["tags"])
+
+
+def test_a_field_a_person_set_before_the_decision_is_never_overwritten(deliver, zendesk, ledger):
+    zendesk.agent_update(ZD_TICKET, group_id=36002121)  # triaged by hand before the AI got to it
+    record = decision(snapshot=as_read(zendesk))  # updated_at is past created_at: write-back reads the audits
+
+    outcome = deliver(record)
+
+    assert outcome.status == "applied"
+    assert zendesk.ticket(ZD_TICKET)["group_id"] == 36002121
+    assert zendesk.ticket(ZD_TICKET)["priority"] == "high"
+    assert set(ledger.records[record.decision_id].writeback["human_kept"]) == {"group_id"}
+    assert f"GET /api/v2/tickets/{ZD_TICKET}/audits.json" in vendor_calls(zendesk)
+
+
+def test_our_own_earlier_write_is_not_taken_for_a_person(deliver, zendesk, ledger):
+    earlier = decision(event_id="earlier", mode="auto", snapshot=as_read(zendesk))
+    deliver(earlier)
+    record = decision(event_id="later", labels={"category": ("billing", 0.9), "priority": ("low", 0.9)})
+
+    deliver(record)  # no snapshot: read first; the audits show only our API user changed the fields
+
+    assert ledger.records[record.decision_id].writeback["human_kept"] == {}
+    assert zendesk.ticket(ZD_TICKET)["priority"] == "low"
+
+
+def test_a_ticket_that_keeps_changing_is_retried_later_not_forced(deliver, zendesk, ledger):
+    record = decision(snapshot=as_read(zendesk))
+    original_handle = zendesk.handle
+
+    def always_changed(request: Any) -> Any:
+        if request.method == "PUT":
+            zendesk.agent_update(ZD_TICKET, subject=f"edit {time.monotonic()}")
+        return original_handle(request)
+
+    zendesk.handle = always_changed  # type: ignore[method-assign]
+
+    with pytest.raises(TransientVendorError, match="kept changing"):
+        deliver(record)
+
+    assert [r.status for r in zendesk.requests if r.method == "PUT"] == [409] * MAX_CONFLICTS
+    assert ledger.records[record.decision_id].writeback["status"] == "in_progress"
+
+
+def test_a_reviewers_answer_overrides_changes_made_before_the_click_but_not_after(service, zendesk, ledger):
+    zendesk.agent_update(ZD_TICKET, priority="low")  # seen by the reviewer (the stale-ticket warning)
+    clicked = as_read(zendesk)
+    zendesk.before_next_update(ZD_TICKET, lambda: zendesk.agent_update(ZD_TICKET, group_id=36002121))
+    record = decision(snapshot=clicked)
+    ledger.create(record)
+    message = DecisionMessage.from_record(record).model_copy(update={"authority": "reviewer"})
+
+    outcome = service.process(message, time.monotonic() + 30)
+
+    ticket = zendesk.ticket(ZD_TICKET)
+    assert outcome.status == "applied"
+    assert ticket["priority"] == "high"  # the reviewer approved over the earlier change
+    assert ticket["group_id"] == 36002121  # but a change after the click is a person's, and final
+
+
+def test_a_label_outside_the_taxonomy_is_never_applied(service, ledger, zendesk):
+    record = decision()
+    ledger.create(record)
+    message = DecisionMessage.from_record(record).model_copy(update={"labels": {"category": "free_money"}})
+
+    outcome = service.process(message, time.monotonic() + 30)
+
+    assert outcome.status == "failed"
+    assert "label_not_in_taxonomy" in (outcome.detail or "")
+    assert zendesk.requests == []
+
+
+def test_hubspot_property_a_person_set_is_kept(deliver, hubspot, ledger):
+    hubspot.agent_update(HS_TICKET, hs_ticket_priority="URGENT")
+    record = decision(source="hubspot")
+
+    deliver(record)
+
+    props = hubspot.ticket(HS_TICKET)["properties"]
+    assert props["hs_ticket_priority"] == "URGENT"
+    assert props["hs_ticket_category"] == "BILLING_ISSUE"
+    kept = ledger.records[record.decision_id].writeback["human_kept"]
+    assert kept["hs_ticket_priority"]["by"] == str(HUMAN_USER_ID)
+    [patch] = [r for r in hubspot.requests if r.method == "PATCH"]
+    assert "hs_ticket_priority" not in patch.json["properties"]
+
+
+def test_hubspot_our_own_earlier_patch_is_not_a_person(deliver, hubspot, ledger):
+    deliver(decision(source="hubspot", event_id="earlier"))
+    record = decision(
+        source="hubspot", event_id="later", labels={"category": ("renewal", 0.9), "priority": ("LOW", 0.9)}
+    )
+
+    deliver(record)
+
+    assert ledger.records[record.decision_id].writeback["human_kept"] == {}
+    assert hubspot.ticket(HS_TICKET)["properties"]["hs_ticket_priority"] == "LOW"
+
+
+def test_hubspot_note_retry_after_an_ambiguous_failure_posts_one_note(deliver, hubspot):
+    record = decision(source="hubspot")
+    original_handle = hubspot.handle
+    lost = {"left": 1}
+
+    def handle(request: Any) -> Any:
+        from triage_local.sandboxes.base import Reply
+
+        reply = original_handle(request)
+        if request.method == "POST" and request.path == "/crm/v3/objects/notes" and lost["left"]:
+            lost["left"] -= 1
+            return Reply(502, {"status": "error", "message": "Bad gateway"})  # the note WAS created
+        return reply
+
+    hubspot.handle = handle  # type: ignore[method-assign]
+
+    with pytest.raises(TransientVendorError):
+        deliver(record)
+    again = deliver(record)
+
+    assert again.status == "applied"
+    assert len(hubspot.notes_for(HS_TICKET)) == 1
+    assert "POST /crm/v3/objects/notes/search" in vendor_calls(hubspot)
 
 
 # ---------------------------------------------------------------- WritebackFunction's handler (moto)

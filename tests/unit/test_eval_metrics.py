@@ -397,3 +397,16 @@ def test_html_escapes_labels_names_and_reason_codes(tmp_path: Path) -> None:
     for svg in re.findall(r"<svg.*?</svg>", page, flags=re.DOTALL):
         ET.fromstring(svg)  # noqa: S314 - our own output
     assert math.isclose(json.loads((tmp_path / "summary.json").read_text())["candidate"]["accuracy"], 2 / 3)
+
+
+def test_a_recorded_reply_cut_off_by_max_tokens_replays_as_incomplete_not_as_an_answer():
+    from tests.triage_fakes import policy
+    from triage_gate.triage import reasons
+    from triage_gate.triage.answers import parse_recorded
+
+    tasks = policy().workflows["support"].tasks
+    cut = {"category": "billing", "category_confidence": 0.9, "stop_reason": "max_tokens"}
+    clean = {**cut, "stop_reason": "tool_use"}
+
+    assert parse_recorded(cut, tasks, ["category"])["category"].problem == reasons.MODEL_OUTPUT_INCOMPLETE
+    assert parse_recorded(clean, tasks, ["category"])["category"].label == "billing"

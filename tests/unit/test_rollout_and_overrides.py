@@ -12,7 +12,7 @@ import pytest
 from tests.triage_fakes import FakeLocal, harness, ticket_event, zendesk_documents
 from triage_gate.adapters.flag_stores import FileFlagStore
 from triage_gate.policy import load_policy
-from triage_gate.rollout import FlagRollout, PolicyRollout, Segment, validate_flags
+from triage_gate.rollout import FlagRollout, FlagsUnavailable, PolicyRollout, Segment, validate_flags
 
 POLICY = load_policy()
 WORKFLOW = POLICY.workflows["zendesk-support"]
@@ -69,10 +69,45 @@ def test_a_flag_change_takes_effect_without_a_restart(tmp_path):
     assert rollout.mode_for("zendesk-support", WORKFLOW, _segment()) == "auto"
 
 
-def test_unreadable_flags_fall_back_to_the_policy_mode(tmp_path):
+def test_unreadable_flags_fail_closed_and_the_ticket_stays_undecided(tmp_path):
     rollout = FlagRollout(FileFlagStore(tmp_path / "missing.json", max_age=0))
+    with pytest.raises(FlagsUnavailable):
+        rollout.mode_for("zendesk-support", WORKFLOW, _segment())
+    seen: list[str] = []
+    h = harness()
+    h.service.deps.rollout = rollout
+    h.service.deps.on_flags_unavailable = seen.append
 
-    assert rollout.mode_for("zendesk-support", WORKFLOW, _segment()) == WORKFLOW.mode
+    outcome = h.service.process(ticket_event())
+
+    assert outcome.status == "not_classified"
+    assert h.actions.bodies == []
+    assert h.remote.prompts == []
+    assert seen
+    assert "missing.json" in seen[0]
+    assert h.claims.tickets == {}  # released: a later event may still decide the ticket
+
+
+def test_a_rule_on_an_unknown_key_fails_closed(tmp_path):
+    no_ai = [{"action": "VALUE_IN_KEY", "key": "tags", "value": "no_ai"}]
+    rules = {"no_ai tag off": {"when_match": "off", "conditions": no_ai}}
+    rollout = FlagRollout(FileFlagStore(_flags(tmp_path / "f.json", "auto", rules), max_age=0))
+
+    assert rollout.mode_for("zendesk-support", WORKFLOW, _segment(tags=["billing"])) == "auto"
+    assert rollout.mode_for("zendesk-support", WORKFLOW, _segment(unknown=frozenset({"tags"}))) == "off"
+    assert rollout.mode_for("zendesk-support", WORKFLOW, _segment(unknown=frozenset({"tier"}))) == "auto"
+
+
+def test_without_context_the_segment_is_read_from_the_events_own_fields():
+    from triage_gate.rollout import segment_of
+
+    from_event = segment_of("w", "zendesk", "1", {}, None, {"tags": ["no_ai"], "group_id": "7"})
+    bare = segment_of("w", "zendesk", "1", {}, None, {"via_channel": "web"})
+
+    assert from_event.tags == ["no_ai"]
+    assert from_event.group == "7"
+    assert from_event.unknown == frozenset({"brand", "tier"})
+    assert bare.unknown == frozenset({"brand", "group", "tags", "tier"})
 
 
 def test_flags_check_rejects_unknown_modes_and_bad_schema():
@@ -104,7 +139,7 @@ def test_mode_used_is_recorded_and_a_segment_can_be_switched_off():
     assert record.mode == "assist"
 
     h.service.deps.rollout = _Mode("off")
-    outcome = h.service.process(ticket_event("ingest__zendesk_comment_added.json", ticket_id="40211"))
+    outcome = h.service.process(ticket_event("ingest__zendesk_comment_added.json", ticket_id="40299"))
     assert outcome.status == "not_classified"
 
 

@@ -256,17 +256,18 @@ def test_verify_hubspot_decodes_escapes_in_uri_path(escape: str) -> None:
     _verify_hs(headers, uri=requested)
 
 
-def test_verify_hubspot_leaves_query_string_escapes_intact() -> None:
+def test_verify_hubspot_decodes_escapes_in_query_string_too() -> None:
+    # HubSpot decodes the listed escapes in the whole URI, query string included, before signing.
     requested = f"{HS_URL}?portal=a%3Ab&x=%2F"
-    headers = _hs_headers(_hubspot_vector(HS_SECRET, "POST", requested, HS_BODY, NOW_MS))
+    decoded = f"{HS_URL}?portal=a:b&x=/"
+    headers = _hs_headers(_hubspot_vector(HS_SECRET, "POST", decoded, HS_BODY, NOW_MS))
 
     _verify_hs(headers, uri=requested)
 
 
-def test_verify_hubspot_rejects_signature_over_decoded_query_string() -> None:
+def test_verify_hubspot_rejects_signature_over_undecoded_query_string() -> None:
     requested = f"{HS_URL}?portal=a%3Ab"
-    decoded = f"{HS_URL}?portal=a:b"
-    headers = _hs_headers(_hubspot_vector(HS_SECRET, "POST", decoded, HS_BODY, NOW_MS))
+    headers = _hs_headers(_hubspot_vector(HS_SECRET, "POST", requested, HS_BODY, NOW_MS))
 
     with pytest.raises(InvalidSignature):
         _verify_hs(headers, uri=requested)

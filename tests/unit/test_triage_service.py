@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -134,7 +135,8 @@ def test_pii_is_masked_before_the_model_sees_the_text():
     assert "4111 1111 1111 1111" not in prompt.user
     assert "7946 0958" not in prompt.user
     assert "[EMAIL]" in prompt.user
-    assert record.redactions == {"email": 1, "card": 1, "phone": 1}
+    assert "Acme" not in prompt.user  # the organisation the context names is masked too
+    assert record.redactions == {"email": 1, "card": 1, "phone": 1, "name": 1}
 
 
 def test_injection_never_reaches_the_remote_model_and_goes_to_review():
@@ -171,13 +173,23 @@ def test_vip_customer_goes_to_review_when_the_policy_says_so():
 
 
 def test_context_failure_proceeds_on_webhook_content_when_policy_allows():
-    h = harness(documents={})
+    pol = policy(rules={"vip_tiers": ["enterprise"], "vip_action": "apply_if_confident"})
+    h = harness(pol, documents={})
 
     record = h.service.process(ticket_event()).record
 
     assert record.context_error
     assert record.action == "apply"
     assert "Charged twice" in h.remote.prompts[0].user  # the webhook's own subject and text were used
+
+
+def test_context_failure_fails_closed_when_a_vip_rule_cannot_be_evaluated():
+    h = harness(documents={})  # the policy sends enterprise customers to review; the tier is unknown
+
+    record = h.service.process(ticket_event()).record
+
+    assert record.action == "review"
+    assert reasons.CONTEXT_UNAVAILABLE in record.reason_codes
 
 
 def test_context_failure_goes_to_review_when_policy_requires_context():
@@ -189,13 +201,17 @@ def test_context_failure_goes_to_review_when_policy_requires_context():
     assert reasons.CONTEXT_UNAVAILABLE in record.reason_codes
 
 
+def _tickets(*ids: str) -> dict[tuple[str, str], dict[str, Any]]:
+    return {("zendesk", ticket): zendesk_documents() for ticket in ids}
+
+
 def test_model_errors_fall_back_to_the_local_model_and_open_the_breaker():
-    h = harness()
+    h = harness(documents=_tickets("40211", "40212", "40213"))
     h.remote.script = ["http_529", "http_429"]
 
     first = h.service.process(ticket_event()).record
-    second = h.service.process(ticket_event("ingest__zendesk_comment_added.json", ticket_id="40211")).record
-    third = h.service.process(ticket_event("ingest__zendesk_trigger_ticket_created.json", ticket_id="40211")).record
+    second = h.service.process(ticket_event("ingest__zendesk_comment_added.json", ticket_id="40212")).record
+    third = h.service.process(ticket_event("ingest__zendesk_trigger_ticket_created.json", ticket_id="40213")).record
 
     assert first.fallback == "model_error:http_529"
     assert first.tasks["category"].model == "local"
@@ -205,14 +221,17 @@ def test_model_errors_fall_back_to_the_local_model_and_open_the_breaker():
 
 
 def test_breaker_lets_one_probe_through_after_the_open_period_and_closes_on_success():
-    h = harness()
+    h = harness(documents=_tickets("40211", "40212", "40213", "40214"))
     h.remote.script = ["timeout", "timeout"]
-    for name in ("ingest__zendesk_ticket_created.json", "ingest__zendesk_comment_added.json"):
-        h.service.process(ticket_event(name, ticket_id="40211"))
+    for ticket, name in (
+        ("40211", "ingest__zendesk_ticket_created.json"),
+        ("40212", "ingest__zendesk_comment_added.json"),
+    ):
+        h.service.process(ticket_event(name, ticket_id=ticket))
     advance(h, 31)
 
-    probe = h.service.process(ticket_event("ingest__zendesk_trigger_ticket_created.json", ticket_id="40211")).record
-    after = h.service.process(ticket_event(dedupe_key="zendesk:90817263:after-probe")).record
+    probe = h.service.process(ticket_event("ingest__zendesk_trigger_ticket_created.json", ticket_id="40213")).record
+    after = h.service.process(ticket_event(dedupe_key="zendesk:90817263:after-probe", ticket_id="40214")).record
 
     assert probe.fallback is None
     assert after.fallback is None
@@ -291,7 +310,7 @@ def test_decision_record_carries_the_audit_fields():
     assert len(record.input_hash) == 64
     assert record.context_fields == {
         "ticket.subject": "Charged twice for the November invoice",
-        "organization.name": "Acme",
+        "organization.name": "[NAME]",
     }
     assert {"context", "guardrails", "model:haiku", "model:local", "total"} <= set(record.latency_ms)
     assert record.raw_outputs[0]["category"] == "billing"
@@ -322,8 +341,11 @@ def test_route_rules_pick_sonnet_for_long_tickets_and_enterprise_customers():
 
 
 def test_crash_mid_batch_then_whole_batch_redelivered_applies_each_event_once():
-    h = harness()
-    events = [ticket_event(dedupe_key=f"zendesk:90817263:batch-{i}", event_id=f"batch-{i}") for i in range(3)]
+    h = harness(documents=_tickets("40300", "40301", "40302"))
+    events = [
+        ticket_event(dedupe_key=f"zendesk:90817263:batch-{i}", event_id=f"batch-{i}", ticket_id=f"4030{i}")
+        for i in range(3)
+    ]
     h.service.process(events[0])
     h.service.process(events[1])
     h.actions.failing = True  # the function dies while routing the third record

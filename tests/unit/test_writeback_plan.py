@@ -14,7 +14,14 @@ from triage_gate import cli
 from triage_gate.errors import ConfigurationError
 from triage_gate.policy import DEFAULT_POLICY_PATH, Policy, Workflow, load_policy
 from triage_gate.triage.decision import DecisionMessage, DecisionRecord, TaskDecision
-from triage_gate.writeback.plan import NOTE_MARKER, decision_ref, note_text, plan_writeback
+from triage_gate.writeback.plan import (
+    NOTE_MARKER,
+    HumanChange,
+    decision_ref,
+    note_text,
+    plan_writeback,
+    zendesk_ticket_fields,
+)
 
 DECISION_ID = "zendesk:90817263:3f6c1a52-7d0e-4b8a-9c21-5e4f7a0b9d13"
 ZENDESK_CATEGORY_FIELD = 360011112222
@@ -81,7 +88,7 @@ def test_auto_mode_sets_zendesk_group_type_priority_and_category_field():
 
     assert plan.source == "zendesk"
     assert plan.ticket_id == "40198"
-    assert plan.fields == {
+    assert zendesk_ticket_fields(plan.fields) == {
         "group_id": 36002118,
         "type": "problem",
         "priority": "high",
@@ -111,7 +118,7 @@ def test_auto_mode_merges_custom_fields_mapped_by_two_tasks():
         message(labels={"category": "security", "priority": "urgent"}), workflow("zendesk-support", priority_field)
     )
 
-    assert sorted(plan.fields["custom_fields"], key=lambda f: f["id"]) == [
+    assert sorted(zendesk_ticket_fields(plan.fields)["custom_fields"], key=lambda f: f["id"]) == [
         {"id": ZENDESK_CATEGORY_FIELD, "value": "security"},
         {"id": 360099990000, "value": "p1"},
     ]
@@ -390,3 +397,26 @@ def test_policy_check_command_fails_on_an_unknown_field_and_prints_its_path(tmp_
 
     assert code == 1
     assert "workflows.zendesk-support.writeback.zendesk.category.bug.status" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- a human's change is final
+def test_fields_a_person_set_are_left_out_of_the_plan_and_named_in_the_note():
+    kept = {"priority": HumanChange("priority", "urgent", "9182", "2026-11-27T12:01:00Z")}
+
+    plan = plan_writeback(message(labels={"category": "bug", "priority": "high"}), workflow("zendesk-support"), kept)
+
+    assert "priority" not in plan.fields
+    assert plan.fields["group_id"] == 36002118  # the rest is still applied
+    assert plan.note is not None
+    assert "Kept what a person set: priority" in plan.note
+
+
+def test_note_says_set_by_reviewer_for_a_corrected_task_instead_of_a_confidence():
+    corrected = message(labels={"category": "bug", "priority": "high"}, confidence={"category": 0.91, "priority": 0.4})
+    corrected = corrected.model_copy(update={"corrected_tasks": ["priority"], "authority": "reviewer"})
+
+    text = note_text(corrected)
+
+    assert "- priority: high (set by reviewer)" in text
+    assert "0.40" not in text
+    assert "- category: bug (calibrated confidence 0.91)" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -39,9 +40,15 @@ def _parse(
     *,
     handled: frozenset[str] = DEFAULT_ZENDESK_EVENT_TYPES,
     max_text_chars: int = 32_768,
+    raw_body: bytes | None = None,
 ) -> Parsed:
     return parse_zendesk(
-        body, headers=headers or {}, received_at=RECEIVED, handled_types=handled, max_text_chars=max_text_chars
+        body,
+        headers=headers or {},
+        received_at=RECEIVED,
+        handled_types=handled,
+        max_text_chars=max_text_chars,
+        raw_body=raw_body,
     )
 
 
@@ -232,23 +239,28 @@ def test_trigger_created_dedupe_key_is_based_on_ticket_id(invocation_id: str) ->
     event = _parse(_body(TRIGGER_CREATED), headers)
 
     assert isinstance(event, TicketEvent)
-    assert event.dedupe_key == "zendesk:90817263:trigger:40215:created"
+    assert event.dedupe_key == "zendesk:trigger:40215:created"
 
 
-def test_trigger_updated_dedupe_key_is_invocation_id() -> None:
-    event = _event(TRIGGER_UPDATED)
+def test_trigger_updated_dedupe_key_is_ticket_id_and_body_hash() -> None:
+    raw = load_event(TRIGGER_UPDATED)["body"].encode("utf-8")
+    digest = hashlib.sha256(raw).hexdigest()[:24]
 
+    event = _parse(_body(TRIGGER_UPDATED), _headers(TRIGGER_UPDATED), raw_body=raw)
+
+    assert isinstance(event, TicketEvent)
     assert event.event_type == "ticket.updated"
-    assert event.dedupe_key == "zendesk:90817263:trigger:8812093577"
+    assert event.event_id == f"40215:updated:{digest}"
+    assert event.dedupe_key == f"zendesk:trigger:40215:updated:{digest}"
 
 
-def test_trigger_updated_distinct_invocations_are_distinct_events() -> None:
+def test_trigger_updated_distinct_invocations_of_one_body_are_one_event() -> None:
     headers = _headers(TRIGGER_UPDATED, **{"x-zendesk-webhook-invocation-id": "8812099999"})
 
     again = _parse(_body(TRIGGER_UPDATED), headers)
 
     assert isinstance(again, TicketEvent)
-    assert again.dedupe_key != _event(TRIGGER_UPDATED).dedupe_key
+    assert again.dedupe_key == _event(TRIGGER_UPDATED).dedupe_key
 
 
 def test_trigger_accepts_integer_ticket_id() -> None:
@@ -343,8 +355,28 @@ def test_comment_with_non_object_author_is_invalid_payload() -> None:
         _parse(body)
 
 
-def test_trigger_with_oversized_invocation_id_is_invalid_payload() -> None:
+def test_trigger_with_oversized_invocation_id_keeps_the_event_and_drops_the_header() -> None:
+    # The header is unsigned and no longer part of any key: it cannot refuse a validly signed body.
     headers = _headers(TRIGGER_UPDATED, **{"x-zendesk-webhook-invocation-id": "9" * 2000})
 
-    with pytest.raises(InvalidPayload):
-        _parse(_body(TRIGGER_UPDATED), headers)
+    event = _parse(_body(TRIGGER_UPDATED), headers)
+
+    assert isinstance(event, TicketEvent)
+    assert "invocation_id" not in event.delivery
+
+
+def _trigger_event(**extra: Any) -> TicketEvent:
+    body = {k: v for k, v in _body(TRIGGER_CREATED).items() if k != "tags"} | extra
+    parsed = _parse(body, _headers(TRIGGER_CREATED))
+    assert isinstance(parsed, TicketEvent), parsed
+    return parsed
+
+
+def test_trigger_tags_are_carried_so_segment_rules_work_without_the_api():
+    tagged = _trigger_event(tags="No_AI vip")
+    untagged = _trigger_event(tags="")
+    older = _trigger_event()
+
+    assert tagged.fields["tags"] == ["no_ai", "vip"]
+    assert untagged.fields["tags"] == []  # known to carry no tags: not "unknown"
+    assert "tags" not in older.fields  # a trigger body written before tags were added

@@ -24,7 +24,7 @@ def seed(sandboxes: Sandboxes) -> None:
         40211,
         subject="Charged twice for the November invoice",
         description="Hi, my card was charged twice for invoice INV-2026-1187 this morning. "
-        "Can you refund the duplicate charge? Thanks, Priya (priya@northwind.test)",
+        "Can you refund the duplicate charge? I'd like my money back. Thanks, Priya (priya@northwind.test)",
         requester_id=9182736450,
         organization_id=5512,
         priority="normal",

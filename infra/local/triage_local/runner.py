@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -63,6 +64,8 @@ class LocalRunner:
         self._threads: list[threading.Thread] = []
         self.gateway: Gateway | None = None
         self._session: Any = None
+        self._workdir = tempfile.TemporaryDirectory(prefix="triage-local-")
+        self.flags_file = self._initial_flags()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalRunner:
@@ -70,7 +73,7 @@ class LocalRunner:
         provision(self.template, self.session, self.config.environ)
         self.gateway = Gateway(self.config.host, self.config.port, self.health)
         specs = function_specs(self.template)
-        self.functions = {s.logical_id: FunctionProcess(s, self._function_env(s), self.log) for s in specs}
+        self.functions = {s.logical_id: FunctionProcess(s, self.function_env(s), self.log) for s in specs}
         self._start_functions()
         for spec in specs:
             self._wire(spec)
@@ -96,6 +99,7 @@ class LocalRunner:
             except subprocess.TimeoutExpired:
                 self._moto.kill()
             self._moto = None
+        self._workdir.cleanup()
 
     def __enter__(self) -> LocalRunner:
         return self.start()
@@ -181,13 +185,15 @@ class LocalRunner:
         self.endpoint_url = f"http://127.0.0.1:{port}"
         _wait_for_port(port, self._moto, timeout=30)
 
-    def _function_env(self, spec: FunctionSpec) -> dict[str, str]:
+    def function_env(self, spec: FunctionSpec) -> dict[str, str]:
         environ = self.config.environ
         env = {k: environ[k] for k in _PASSTHROUGH if k in environ}
         env.update(spec.environment)
         # A variable the template declares can be overridden from the runner's environment
         # (e.g. ZENDESK_BASE_URL pointing at a sandbox).
         env.update({k: environ[k] for k in spec.environment if k in environ})
+        if "FLAGS_FILE" in spec.environment and not env.get("FLAGS_FILE") and self.flags_file:
+            env["FLAGS_FILE"] = self.flags_file  # AppConfig, as the stack deploys it: its initial flags
         env.update(_credentials(self.endpoint_url, environ))
         python_path = [
             str(spec.code_uri),
@@ -209,6 +215,17 @@ class LocalRunner:
             }
         )
         return env
+
+    def _initial_flags(self) -> str | None:
+        """AppConfig has no local emulator: the template's first hosted configuration version (what a new
+        stack deploys) is written to a file that FLAGS_FILE points at, unless FLAGS_FILE is given."""
+        versions = self.template.resources_of("AWS::AppConfig::HostedConfigurationVersion")
+        contents = [self.template.resolve(v.get("Properties", {}).get("Content")) for v in versions.values()]
+        if len(contents) != 1 or not isinstance(contents[0], str):
+            return None
+        path = Path(self._workdir.name) / "appconfig-flags.json"
+        path.write_text(contents[0], encoding="utf-8")
+        return str(path)
 
     def _start_functions(self) -> None:
         errors: list[BaseException] = []

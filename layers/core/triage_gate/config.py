@@ -74,7 +74,8 @@ class IngestSettings(BaseModel):
     zendesk_signature_max_age_seconds: int = Field(default=300, ge=1, le=86_400)
     hubspot_signature_max_age_seconds: int = Field(default=300, ge=1, le=86_400)
     # The exact URL HubSpot is configured to call (v3 signatures cover it). Unset: the public base URL
-    # (set by the local runner) or the execute-api URL the request arrived on.
+    # (set by the local runner) + path + query, else https://{requestContext.domainName}{rawPath}?{query}
+    # (API Gateway's own name for the request; never the Host / X-Forwarded-* headers).
     hubspot_webhook_url: OptionalText = None
     public_base_url: OptionalText = None
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=10_485_760)

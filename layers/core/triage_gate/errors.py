@@ -116,3 +116,23 @@ class TransientVendorError(VendorError):
 
 class PermanentVendorError(VendorError):
     """Other 4xx: retrying cannot help. Recorded on the decision and counted, not retried."""
+
+
+class UpdateConflict(VendorError):
+    """The ticket changed since the stamp the update was conditional on (Zendesk safe_update: 409)."""
+
+
+class ModelRequestRejected(TriageGateError):
+    """The model API refused our request (400, 404, 413, 422 and other 4xx that are not auth, rate limits,
+    timeouts or conflicts): a bug in what we sent, not an outage. Never retried; never counted against the
+    circuit breaker; the ticket goes to review with reason ``model_request_rejected``."""
+
+    def __init__(self, message: str, *, status: int, error_type: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.error_type = error_type  # the body's error.type, e.g. invalid_request_error
+
+    @property
+    def kind(self) -> str:
+        return f"http_{self.status}"

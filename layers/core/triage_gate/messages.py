@@ -9,6 +9,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 Source = Literal["zendesk", "hubspot"]
 FieldValue = str | int | float | bool | list[str] | None
+# SQS refuses a message whose body plus attributes exceed 256 KiB (intake checks before claiming).
+MAX_QUEUE_MESSAGE_BYTES = 256 * 1024
 
 
 class TicketEvent(BaseModel):
@@ -19,7 +21,8 @@ class TicketEvent(BaseModel):
     schema_version: Literal[1] = 1
     source: Source
     account_id: str = Field(min_length=1)
-    ticket_id: str = Field(min_length=1)
+    # Vendor ticket ids are numeric and end up in vendor API URLs: ASCII digits only (intake checks too).
+    ticket_id: str = Field(pattern=r"^[0-9]{1,20}$")
     # Normalised across vendors: ticket.created, ticket.comment_added, ticket.property_changed, ...
     event_type: str = Field(min_length=1)
     # Exactly what the vendor called it: zen:event-type:ticket.created, ticket.propertyChange, ...
@@ -39,6 +42,10 @@ class TicketEvent(BaseModel):
     @property
     def correlation_id(self) -> str:
         return f"{self.source}:{self.ticket_id}"
+
+    def queue_body(self) -> str:
+        """The TriageQueue message body, exactly as SqsEventQueue sends it."""
+        return self.model_dump_json()
 
 
 def utc_from_millis(millis: int) -> datetime:

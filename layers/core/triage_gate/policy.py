@@ -148,9 +148,20 @@ class Writeback(_Strict):
 
 class Review(_Strict):
     channel: str = Field(min_length=2)
-    # Mentioned when a review passes its SLA; escalations go to escalation_channel (or the review channel).
+    # The Slack user-group id (S…) mentioned as <!subteam^ID> on escalations and when a review passes its SLA;
+    # escalations go to escalation_channel (or the review channel).
     escalation_group: str | None = None
     escalation_channel: str | None = None
+
+    @field_validator("escalation_group")
+    @classmethod
+    def _slack_user_group_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"S[A-Z0-9]{2,}", value):
+            raise ValueError(
+                f"escalation_group must be a Slack user-group id such as S05SUPLEADS (the group's `id` in Slack's"
+                f" usergroups.list), not {value!r}: a handle like @support-leads does not notify anyone"
+            )
+        return value
 
 
 class Sla(_Strict):
@@ -170,6 +181,8 @@ class Workflow(_Strict):
     source: Literal["zendesk", "hubspot"]
     description: str = ""
     mode: Literal["off", "shadow", "assist", "auto"] = "shadow"
+    # Events that may decide a ticket no earlier event decided (a ticket is decided once; later events on a
+    # decided ticket, our own write-back echoes included, create no work).
     classify_events: list[str] = Field(min_length=1)
     # Update events compared with the latest decision to detect human overrides (and shadow agreement).
     watch_events: list[str] = Field(default_factory=list)

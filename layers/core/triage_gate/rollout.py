@@ -14,7 +14,13 @@ per workflow, named ``mode.<workflow>``, with a non-boolean value:
                               "value": {"BASE": 100, "START": 0, "END": 19}}]}}}}
 
 Context keys a rule can use: workflow, source, brand, group, tags (list), tier, ticket_number (int).
-Without a flag (or if the store cannot be read) the policy file's mode applies.
+Without a flag for the workflow the policy file's mode applies.
+
+Fail closed: when the ticket's context could not be fetched, the segment is read from the event's own
+fields (the webhook's ticket snapshot); a key neither gives is *unknown*, and a rule that reads an
+unknown key cannot be evaluated, so its outcome is taken if it is safer (off < shadow < assist < auto).
+If the flags cannot be read at all, the workflow is off for that ticket (it stays undecided, so a later
+event can still decide it) and `FlagsUnavailable` is counted.
 """
 
 from __future__ import annotations
@@ -26,7 +32,16 @@ from typing import Any, Protocol
 from triage_gate.policy import Workflow
 from triage_gate.triage.context import dotted
 
-MODES = ("off", "shadow", "assist", "auto")
+MODES = ("off", "shadow", "assist", "auto")  # safest first
+SEGMENT_KEYS = ("brand", "group", "tier", "tags")
+
+
+def safest(*modes: str) -> str:
+    return min(modes, key=lambda mode: MODES.index(mode) if mode in MODES else 0)
+
+
+class FlagsUnavailable(Exception):
+    """The rollout flags could not be read: the caller fails closed."""
 
 
 @dataclass(frozen=True)
@@ -38,9 +53,13 @@ class Segment:
     group: str | None = None
     tier: str | None = None
     tags: list[str] = field(default_factory=list)
+    # Keys neither the fetched context nor the event could tell (rules reading them fail closed).
+    unknown: frozenset[str] = frozenset()
 
     def as_context(self) -> dict[str, Any]:
-        context: dict[str, Any] = {"workflow": self.workflow, "source": self.source, "tags": list(self.tags)}
+        context: dict[str, Any] = {"workflow": self.workflow, "source": self.source}
+        if "tags" not in self.unknown:
+            context["tags"] = list(self.tags)
         for key in ("brand", "group", "tier"):
             if getattr(self, key) is not None:
                 context[key] = getattr(self, key)
@@ -50,9 +69,38 @@ class Segment:
         return context
 
 
-def segment_of(workflow: str, source: str, ticket_id: str, documents: Mapping[str, Any], tier: str | None) -> Segment:
-    ticket = documents.get("ticket") or {}
-    brand = ticket.get("brand_id") or dotted(documents, "ticket.hs_pipeline")
+def segment_of(
+    workflow: str,
+    source: str,
+    ticket_id: str,
+    documents: Mapping[str, Any],
+    tier: str | None,
+    event_fields: Mapping[str, Any] | None = None,
+) -> Segment:
+    """The ticket's segment from the fetched context, or from the event's own fields when there is none."""
+    if documents.get("ticket"):
+        return _segment(workflow, source, ticket_id, documents["ticket"], documents, tier, frozenset())
+    fields = dict(event_fields or {})
+    unknown = {key for key, names in _EVENT_FIELDS.items() if not any(fields.get(n) is not None for n in names)}
+    unknown.add("tier")  # only the context says the customer's tier
+    return _segment(workflow, source, ticket_id, fields, {"ticket": fields}, None, frozenset(unknown))
+
+
+# Where the event's own fields (intake's TicketEvent.fields) carry each segment key.
+_EVENT_FIELDS = {"brand": ("brand_id", "brand", "hs_pipeline"), "group": ("group_id", "hs_pipeline_stage"),
+                 "tags": ("tags",)}  # fmt: skip
+
+
+def _segment(
+    workflow: str,
+    source: str,
+    ticket_id: str,
+    ticket: Mapping[str, Any],
+    documents: Mapping[str, Any],
+    tier: str | None,
+    unknown: frozenset[str],
+) -> Segment:
+    brand = ticket.get("brand_id") or ticket.get("brand") or dotted(documents, "ticket.hs_pipeline")
     group = ticket.get("group_id") or dotted(documents, "ticket.hs_pipeline_stage")
     raw_tags = ticket.get("tags")
     tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
@@ -64,6 +112,7 @@ def segment_of(workflow: str, source: str, ticket_id: str, documents: Mapping[st
         group=str(group) if group is not None else None,
         tier=tier,
         tags=[str(t) for t in tags],
+        unknown=unknown,
     )
 
 
@@ -85,8 +134,28 @@ class FlagRollout:
         self._flags = FeatureFlags(store=store)
 
     def mode_for(self, workflow_name: str, workflow: Workflow, segment: Segment) -> str:
-        value = self._flags.evaluate(name=f"mode.{workflow_name}", context=segment.as_context(), default=workflow.mode)
-        return value if value in MODES else workflow.mode
+        from aws_lambda_powertools.utilities.feature_flags.exceptions import ConfigurationStoreError
+
+        name = f"mode.{workflow_name}"
+        try:
+            feature = self._flags.get_configuration().get(name)
+        except ConfigurationStoreError as exc:
+            raise FlagsUnavailable(str(exc)) from exc
+        if not isinstance(feature, dict):
+            return workflow.mode
+        value = self._flags.evaluate(name=name, context=segment.as_context(), default=workflow.mode)
+        mode = value if value in MODES else workflow.mode
+        return safest(mode, *unevaluable_outcomes(feature, segment.unknown))
+
+
+def unevaluable_outcomes(feature: Mapping[str, Any], unknown: frozenset[str]) -> list[str]:
+    """The modes of the rules that read a key we do not know: each could have matched."""
+    outcomes = []
+    for rule in (feature.get("rules") or {}).values():
+        keys = {c.get("key") for c in rule.get("conditions") or [] if isinstance(c, dict)}
+        if keys & unknown:
+            outcomes.append(str(rule.get("when_match")))
+    return outcomes
 
 
 def validate_flags(document: Any) -> list[str]:

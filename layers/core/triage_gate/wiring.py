@@ -55,12 +55,18 @@ def vendor_secrets() -> SecretsProvider:
 def triage_service() -> TriageService:
     from triage_gate.adapters.aws import client
     from triage_gate.adapters.claude import ClaudeModel
-    from triage_gate.adapters.control_table import DynamoBreakerStore, DynamoBudgetStore, DynamoExampleStore
+    from triage_gate.adapters.control_table import (
+        DynamoBreakerStore,
+        DynamoBudgetStore,
+        DynamoExampleStore,
+        DynamoTicketClaims,
+    )
     from triage_gate.adapters.decisions_table import DynamoDecisionStore
     from triage_gate.adapters.local_models import LocalModelCache
     from triage_gate.adapters.sqs_queue import SqsMessageQueue
     from triage_gate.config import triage_settings
     from triage_gate.policy import cached_policy
+    from triage_gate.triage.endpoint import flags_unavailable
     from triage_gate.triage.service import TriageDeps, TriageService
 
     settings = triage_settings()
@@ -82,7 +88,9 @@ def triage_service() -> TriageService:
             decisions=DynamoDecisionStore(settings.decisions_table_name, ddb),
             actions=SqsMessageQueue(settings.actions_queue_url, sqs),
             exceptions=SqsMessageQueue(settings.exception_queue_url, sqs),
+            claims=DynamoTicketClaims(settings.control_table_name, ddb),
             rollout=rollout(settings),
+            on_flags_unavailable=flags_unavailable,
             examples=DynamoExampleStore(settings.control_table_name, ddb),
         )
     )

@@ -25,7 +25,10 @@ Step = str | dict[str, Any] | tuple[Any, ...]
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
 
 DEFAULT_API_KEY = "sk-ant-sandbox"
-SCRIPTED = ("ok", "malformed", "text_only", "out_of_taxonomy", "low_confidence")
+SCRIPTED = ("ok", "malformed", "text_only", "out_of_taxonomy", "low_confidence", "max_tokens", "refusal")
+STOP_REASONS = ("end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal",
+                "model_context_window_exceeded")  # fmt: skip
+REFUSAL_TEXT = "I can't help with that request."
 ERROR_TYPES = {
     400: ("invalid_request_error", "Invalid request"),
     401: ("authentication_error", "invalid x-api-key"),
@@ -49,15 +52,24 @@ def estimate_tokens(text: str) -> int:
 
 
 def error_reply(status: int, message: str | None = None, headers: dict[str, str] | None = None) -> Reply:
-    """The real error shape, with the same request id in the body and the `request-id` header."""
-    kind, default = ERROR_TYPES.get(status, ("api_error", "Internal server error"))
+    """The real error shape, with the same request id in the body and the `request-id` header. Extra headers
+    (`retry-after`, `retry-after-ms`, `x-should-retry`) are sent as given."""
+    other = ("invalid_request_error", "Invalid request") if status < 500 else ("api_error", "Internal server error")
+    kind, default = ERROR_TYPES.get(status, other)
     request_id = _token("req_")
     body = {"type": "error", "error": {"type": kind, "message": message or default}, "request_id": request_id}
     return Reply(status, body, {"request-id": request_id, **(headers or {})})
 
 
 class FakeAnthropic(Sandbox):
-    """`FakeAnthropic(api_key)`; `.script(*steps)` queues replies, `.responder` builds "ok" tool inputs."""
+    """`FakeAnthropic(api_key)`; `.script(*steps)` queues replies, `.responder` builds "ok" tool inputs.
+
+    Steps: "ok"; the spoilt answers "malformed", "out_of_taxonomy", "low_confidence", "text_only" (no tool call,
+    end_turn); "max_tokens" (the tool input without its last field, stop_reason max_tokens); "refusal"
+    (stop_reason refusal, no tool call); `{"input": {...}, "stop_reason"?: ...}` an exact tool input (and stop
+    reason); `("status", code, headers?)` an API error with headers such as `retry-after`, `retry-after-ms`
+    or `x-should-retry`; `("hang", seconds)`.
+    """
 
     name = "anthropic"
 
@@ -149,14 +161,7 @@ class FakeAnthropic(Sandbox):
         return None
 
     def _message(self, body: dict[str, Any], step: Step) -> dict[str, Any]:
-        tool = _chosen_tool(body)
-        if tool is None or step == "text_only":
-            content: list[dict[str, Any]] = [{"type": "text", "text": "I think this ticket is about billing."}]
-            stop_reason = "end_turn"
-        else:
-            tool_input = self._tool_input(body, tool, step)
-            content = [{"type": "tool_use", "id": _token("toolu_"), "name": tool["name"], "input": tool_input}]
-            stop_reason = "tool_use"
+        content, stop_reason = self._content(body, step)
         produced = content[0].get("input", content[0].get("text"))
         output_tokens = max(estimate_tokens(produced if isinstance(produced, str) else json.dumps(produced)), 1)
         if output_tokens > body["max_tokens"]:  # the reply was cut off: the tool input is incomplete
@@ -172,6 +177,21 @@ class FakeAnthropic(Sandbox):
             "stop_sequence": None,
             "usage": {**self._input_usage(body), "output_tokens": output_tokens, "service_tier": "standard"},
         }
+
+    def _content(self, body: dict[str, Any], step: Step) -> tuple[list[dict[str, Any]], str]:
+        """The reply's content blocks and stop_reason, before the max_tokens cut-off is applied."""
+        tool = _chosen_tool(body)
+        if step == "refusal":
+            return [{"type": "text", "text": REFUSAL_TEXT}], "refusal"
+        if tool is None or step == "text_only":
+            return [{"type": "text", "text": "I think this ticket is about billing."}], "end_turn"
+        tool_input = self._tool_input(body, tool, step)
+        stop_reason = "tool_use"
+        if step == "max_tokens":  # cut off mid tool call: the input lacks its last field
+            tool_input, stop_reason = tool_inputs.truncated(tool_input), "max_tokens"
+        elif isinstance(step, dict) and step.get("stop_reason"):
+            stop_reason = str(step["stop_reason"])
+        return [{"type": "tool_use", "id": _token("toolu_"), "name": tool["name"], "input": tool_input}], stop_reason
 
     def _tool_input(self, body: dict[str, Any], tool: dict[str, Any], step: Step) -> dict[str, Any]:
         if isinstance(step, dict):
@@ -254,13 +274,15 @@ def _check_step(step: Step) -> None:
     if isinstance(step, str) and step in SCRIPTED:
         return
     if isinstance(step, dict) and isinstance(step.get("input"), dict):
+        if step.get("stop_reason") not in (None, *STOP_REASONS):
+            raise ValueError(f"unknown stop_reason {step['stop_reason']!r}: use one of {STOP_REASONS}")
         return
     if isinstance(step, tuple) and len(step) == 2 and step[0] == "hang":
         return
     if isinstance(step, tuple) and len(step) in (2, 3) and step[0] == "status" and isinstance(step[1], int):
         return
-    raise ValueError(f"unknown script step {step!r}: use one of {SCRIPTED}, {{'input': ...}}, ('status', code"
-                     ", headers?) or ('hang', seconds)")  # fmt: skip
+    raise ValueError(f"unknown script step {step!r}: use one of {SCRIPTED}, {{'input': ..., 'stop_reason'?: ...}}"
+                     ", ('status', code, headers?) or ('hang', seconds)")  # fmt: skip
 
 
 def _strings(value: Any) -> str:

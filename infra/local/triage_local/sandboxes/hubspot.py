@@ -3,6 +3,8 @@
 Enforces the bearer token, property names and option values on updates (400 `VALIDATION_ERROR` with
 HubSpot's per-property errors), string/number property values, the note's required properties and its
 association, and the per-10-seconds app limit (429 `TEN_SECONDLY_ROLLING` with the rate-limit headers).
+Keeps each ticket property's history (who set it: our integration, or a person in the CRM UI) for
+`propertiesWithHistory`, and answers CRM search on notes (by associated ticket and body token).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +33,8 @@ OPTIONS = {
     "hs_ticket_category": ("PRODUCT_ISSUE", "BILLING_ISSUE", "FEATURE_REQUEST", "GENERAL_INQUIRY"),
 }
 DEFAULT_TOKEN = "hubspot-sandbox-token"
+APP_ID = "1160452"  # the private app our token belongs to: the source of its property changes
+HUMAN_USER_ID = 4_410_001  # a person working tickets in the CRM (`agent_update`)
 NOTE_TO_TICKET = 228
 NOTE_ASSOCIATIONS = {NOTE_TO_TICKET: "tickets", 190: "companies", 202: "contacts"}
 MAX_NOTE_BODY = 65_536
@@ -77,6 +82,8 @@ class FakeHubSpot(Sandbox):
         self.companies: dict[str, dict[str, Any]] = {}
         self.notes: dict[str, dict[str, Any]] = {}
         self.associations: dict[str, list[str]] = {}  # ticket id -> company ids
+        self.history: dict[str, dict[str, list[dict[str, Any]]]] = {}  # ticket id -> property -> oldest first
+        self._before_update: dict[str, Callable[[], None]] = {}
         self._note_ids = itertools.count(80_000_001)
 
     # seeding -------------------------------------------------------------------------------------
@@ -100,7 +107,35 @@ class FakeHubSpot(Sandbox):
             self.allow_properties(*properties)
             ticket = self._new_object(str(ticket_id), properties, {"hs_pipeline": "0", "hs_pipeline_stage": "1"})
             self.tickets[ticket["id"]] = ticket
+            created = {"sourceType": "CRM_UI", "sourceId": f"userId:{HUMAN_USER_ID}", "updatedByUserId": HUMAN_USER_ID}
+            self._record_history(ticket, ticket["properties"], created)
             return copy.deepcopy(ticket)
+
+    def agent_update(self, ticket_id: int | str, user_id: int = HUMAN_USER_ID, **properties: Any) -> None:
+        """A person edits the ticket in the CRM: the properties' history names them."""
+        with self.lock:
+            ticket = self.tickets[str(ticket_id)]
+            ticket["properties"].update({k: str(v) for k, v in properties.items()})
+            ticket["updatedAt"] = ticket["properties"]["hs_lastmodifieddate"] = _now()
+            source = {"sourceType": "CRM_UI", "sourceId": f"userId:{user_id}", "updatedByUserId": user_id}
+            self._record_history(ticket, properties, source)
+
+    def before_next_update(self, ticket_id: int | str, action: Callable[[], None]) -> None:
+        """Run `action` when the next PATCH of the ticket arrives, before it is applied."""
+        with self.lock:
+            self._before_update[str(ticket_id)] = action
+
+    def history_of(self, ticket_id: int | str, name: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return copy.deepcopy(self.history.get(str(ticket_id), {}).get(name, []))
+
+    def _record_history(self, ticket: dict[str, Any], properties: dict[str, Any], source: dict[str, Any]) -> None:
+        at = ticket["properties"]["hs_lastmodifieddate"]
+        history = self.history.setdefault(ticket["id"], {})
+        for name, value in properties.items():
+            if name not in READ_ONLY:
+                history.setdefault(name, []).append({"value": None if value is None else str(value),
+                                                     "timestamp": at, **source})  # fmt: skip
 
     def add_company(self, company_id: int | str, **properties: Any) -> dict[str, Any]:
         with self.lock:
@@ -160,9 +195,16 @@ class FakeHubSpot(Sandbox):
                 return hubspot_error(415, "VALIDATION_ERROR", "Unsupported Media Type: use application/json")
             if not isinstance(request.json, dict):
                 return hubspot_error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1: expected an object")
+        if kind == "tickets" and request.method == "PATCH" and object_id is not None:
+            with self.lock:
+                hook = self._before_update.pop(object_id, None)
+            if hook is not None:
+                hook()  # a person got there first
         with self.lock:
             if kind == "notes" and object_id is None and request.method == "POST":
                 return self._create_note(request.json)
+            if kind == "notes" and object_id == "search" and request.method == "POST":
+                return self._search_notes(request.json)
             table = {"tickets": self.tickets, "companies": self.companies, "notes": self.notes}[kind]
             if object_id is None or object_id not in table:
                 return hubspot_error(404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.",
@@ -182,6 +224,10 @@ class FakeHubSpot(Sandbox):
             names = list(DEFAULT_TICKET_PROPERTIES if kind == "tickets" else DEFAULT_COMPANY_PROPERTIES)
         body = {**obj, "properties": {name: obj["properties"].get(name) for name in dict.fromkeys(names)}}
         body.pop("_tickets", None)
+        with_history = [p for value in request.query.get("propertiesWithHistory", []) for p in value.split(",") if p]
+        if kind == "tickets" and with_history:
+            recorded = self.history.get(obj["id"], {})
+            body["propertiesWithHistory"] = {name: list(reversed(recorded.get(name, []))) for name in with_history}
         wanted = {a for value in request.query.get("associations", []) for a in value.split(",")}
         companies = self.associations.get(obj["id"], []) if kind == "tickets" else []
         if "companies" in wanted and companies:
@@ -198,6 +244,7 @@ class FakeHubSpot(Sandbox):
             return hubspot_error(400, "VALIDATION_ERROR", f"Property values were not valid: {json.dumps(errors)}")
         ticket["properties"].update({k: str(v) for k, v in properties.items()})
         ticket["updatedAt"] = ticket["properties"]["hs_lastmodifieddate"] = _now()
+        self._record_history(ticket, properties, {"sourceType": "INTEGRATION", "sourceId": APP_ID})
         shown = {name: ticket["properties"].get(name) for name in (*ALWAYS_RETURNED, *properties)}
         return Reply(200, {**copy.deepcopy(ticket), "properties": shown})
 
@@ -234,6 +281,16 @@ class FakeHubSpot(Sandbox):
         body = {k: v for k, v in copy.deepcopy(note).items() if k != "_tickets"}
         return Reply(201, body)
 
+    def _search_notes(self, query: dict[str, Any]) -> Reply:
+        """CRM search over notes: filters `associations.ticket` EQ and `hs_note_body` CONTAINS_TOKEN (AND)."""
+        groups = query.get("filterGroups") or [{"filters": []}]
+        matches = [n for n in self.notes.values() if any(_matches(n, g.get("filters") or []) for g in groups)]
+        limit = min(int(query.get("limit") or 10), 200)
+        results = [{"id": n["id"], "properties": {"hs_note_body": n["properties"].get("hs_note_body"),
+                                                   "hs_object_id": n["id"]}, "archived": False}
+                   for n in matches[:limit]]  # fmt: skip
+        return Reply(200, {"total": len(matches), "results": results})
+
     def _note_associations(self, associations: Any) -> tuple[list[str], Reply | None]:
         tickets: list[str] = []
         if not isinstance(associations, list):
@@ -262,4 +319,20 @@ def _valid_timestamp(value: Any) -> bool:
         datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return False
+    return True
+
+
+def _matches(note: dict[str, Any], filters: list[dict[str, Any]]) -> bool:
+    for item in filters:
+        name, operator, value = item.get("propertyName"), item.get("operator"), str(item.get("value"))
+        if name == "associations.ticket" and operator == "EQ":
+            ok = value in note["_tickets"]
+        elif operator == "CONTAINS_TOKEN":
+            ok = value.lower() in re.split(r"[^a-z0-9_]+", str(note["properties"].get(name) or "").lower())
+        elif operator == "EQ":
+            ok = str(note["properties"].get(name)) == value
+        else:
+            return False
+        if not ok:
+            return False
     return True

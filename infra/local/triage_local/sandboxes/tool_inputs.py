@@ -101,3 +101,9 @@ def malformed(tool: dict[str, Any], valid: dict[str, Any]) -> dict[str, Any]:
     else:
         spoilt["unexpected"] = True
     return spoilt
+
+
+def truncated(valid: dict[str, Any]) -> dict[str, Any]:
+    """What survives of a tool input cut off by max_tokens: every field but the last (often the rationale), so
+    what is left can look like a complete answer."""
+    return dict(list(valid.items())[:-1])

@@ -1,8 +1,11 @@
-"""A fake Zendesk Ticketing API: tickets (read, update, tags, comments), users and organizations.
+"""A fake Zendesk Ticketing API: tickets (read, update, tags, comments, audits), users and organizations.
 
 Enforces API-token basic auth (`{email}/token:{api_token}`), JSON bodies on writes, the account's
 per-minute limit and the per-ticket update limit (429 + `Retry-After`), field validation (422
-`RecordInvalid`), closed tickets, and safe updates (409 when `updated_stamp` is stale).
+`RecordInvalid`), closed tickets, and safe updates (409 when `updated_stamp` is stale). As Zendesk does,
+`tags` in an update replaces the list (`additional_tags` / `remove_tags` add and remove), every change
+is an audit that records who made it, and — once `connect()`ed — every change sends the account's
+webhooks (event subscriptions or triggers), our own write-backs included.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import copy
 import itertools
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from triage_local.sandboxes.base import RateWindow, RecordedRequest, Reply, Sandbox, is_json_content
 from triage_local.sandboxes.zendesk_rules import (
@@ -25,10 +29,13 @@ from triage_local.sandboxes.zendesk_rules import (
     stamp,
     validate_update,
 )
+from triage_local.sandboxes.zendesk_webhooks import README_TRIGGERS, Trigger, ZendeskWebhooks
 
 DEFAULT_EMAIL = "agent@example.com"
 DEFAULT_TOKEN = "zendesk-sandbox-token"
-_TICKET = re.compile(r"^/api/v2/tickets/(\d+)(/tags|/comments)?(?:\.json)?$")
+_TICKET = re.compile(r"^/api/v2/tickets/(\d+)(/tags|/comments|/audits)?(?:\.json)?$")
+HUMAN_AGENT_ID = 900_002  # a person working the queue (`agent_update`, `touch`)
+AUDITS_PER_PAGE = 100
 _OTHER = re.compile(r"^/api/v2/(users|organizations)/(\d+)(?:\.json)?$")
 
 
@@ -57,14 +64,45 @@ class FakeZendesk(Sandbox):
         self.users: dict[int, dict[str, Any]] = {}
         self.organizations: dict[int, dict[str, Any]] = {}
         self.groups: dict[int, dict[str, Any]] = {}
+        self.brands: dict[int, str] = {}
+        self.audits: dict[int, list[dict[str, Any]]] = {}
+        self.webhooks: ZendeskWebhooks | None = None
+        self._before_update: dict[int, Callable[[], None]] = {}
         self._ids = itertools.count(10_000_001)
         self.agent_id = 900_001  # the authenticated user: author of comments written through the API
         self.add_user(self.agent_id, name="API agent", email=email, role="agent")
+        self.add_user(HUMAN_AGENT_ID, name="Sam Agent", email="sam.agent@example.com", role="agent")
+
+    # webhooks ------------------------------------------------------------------------------------
+    def connect(
+        self,
+        url: str,
+        secret: str,
+        *,
+        mode: Literal["events", "trigger"] = "events",
+        triggers: tuple[Trigger, ...] = README_TRIGGERS,
+        account_id: int = 22_129_848,
+    ) -> ZendeskWebhooks:
+        """Send this account's ticket webhooks to `url`, signed with `secret` (one webhook, one mode)."""
+        self.disconnect()
+        self.webhooks = ZendeskWebhooks(url, secret, mode=mode, triggers=triggers, account_id=account_id)
+        return self.webhooks
+
+    def disconnect(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.close()
+            self.webhooks = None
+
+    def stop(self) -> None:
+        self.disconnect()
+        super().stop()
 
     # seeding -------------------------------------------------------------------------------------
-    def add_ticket(self, ticket_id: int, **fields: Any) -> dict[str, Any]:
-        """Seed a ticket (`description` becomes its first, public comment from the requester)."""
-        now = stamp(datetime.now(UTC) - timedelta(hours=1))
+    def add_ticket(self, ticket_id: int, *, notify: bool = False, age: timedelta = timedelta(hours=1),
+                   **fields: Any) -> dict[str, Any]:  # fmt: skip
+        """Seed a ticket (`description` becomes its first, public comment from the requester); `notify`
+        sends the "created" webhooks, as a ticket created in the account would."""
+        now = stamp(datetime.now(UTC) - age)
         ticket: dict[str, Any] = {
             "id": ticket_id, "external_id": None, "via": {"channel": "email"}, "created_at": now,
             "updated_at": now, "type": None, "subject": f"Ticket {ticket_id}", "description": "",
@@ -78,8 +116,15 @@ class FakeZendesk(Sandbox):
         with self.lock:
             self.tickets[ticket_id] = ticket
             self.comments[ticket_id] = []
+            self.audits[ticket_id] = []
+            events = [{"id": next(self._ids), "type": "Create", "field_name": k, "value": ticket[k]}
+                      for k in ("subject", "status", "priority", "type", "group_id", "tags") if ticket[k]]  # fmt: skip
             if ticket["description"]:
-                self._append_comment(ticket_id, {"body": ticket["description"]}, ticket["requester_id"], now)
+                comment = self._append_comment(ticket_id, {"body": ticket["description"]}, ticket["requester_id"], now)
+                events.append(comment)
+            audit = self._audit(ticket_id, ticket["requester_id"] or self.agent_id, events, "web", now)
+            if notify:
+                self._notify("created", ticket_id, audit)
         return copy.deepcopy(ticket)
 
     def add_user(self, user_id: int, **fields: Any) -> dict[str, Any]:
@@ -96,6 +141,10 @@ class FakeZendesk(Sandbox):
             self.organizations[org_id] = org
         return dict(org)
 
+    def add_brand(self, brand_id: int, name: str) -> None:
+        with self.lock:
+            self.brands[brand_id] = name
+
     def add_group(self, group_id: int, **fields: Any) -> dict[str, Any]:
         """Once any group is seeded, an update's `group_id` must name one of them."""
         group = {"id": group_id, "name": f"Group {group_id}", **fields}
@@ -111,12 +160,38 @@ class FakeZendesk(Sandbox):
         with self.lock:
             return copy.deepcopy(self.comments.get(ticket_id, []))
 
+    def audits_for(self, ticket_id: int) -> list[dict[str, Any]]:
+        with self.lock:
+            return copy.deepcopy(self.audits.get(ticket_id, []))
+
     def touch(self, ticket_id: int, **fields: Any) -> None:
         """A human edits the ticket meanwhile: apply `fields` and bump `updated_at` (stales safe updates)."""
+        self.agent_update(ticket_id, HUMAN_AGENT_ID, **fields)
+
+    def agent_update(self, ticket_id: int, author_id: int = HUMAN_AGENT_ID, **fields: Any) -> dict[str, Any]:
+        """A person changes the ticket in the agent workspace: an audit by `author_id`, and the webhooks."""
         with self.lock:
             ticket = self.tickets[ticket_id]
-            ticket.update(fields)
+            events = self._apply_changes(ticket, fields)
             self._bump(ticket)
+            audit = self._audit(ticket_id, author_id, events, "web")
+            self._notify("updated", ticket_id, audit)
+            return copy.deepcopy(ticket)
+
+    def add_comment(self, ticket_id: int, body: str, author_id: int, *, public: bool = True) -> dict[str, Any]:
+        """Someone (the requester, an agent) comments on the ticket: an audit, and the webhooks."""
+        with self.lock:
+            ticket = self.tickets[ticket_id]
+            comment = self._append_comment(ticket_id, {"body": body, "public": public}, author_id)
+            self._bump(ticket)
+            self._notify("updated", ticket_id, self._audit(ticket_id, author_id, [comment], "web"))
+            return comment
+
+    def before_next_update(self, ticket_id: int, action: Callable[[], None]) -> None:
+        """Run `action` (e.g. an `agent_update`) when the next API update of the ticket arrives, before it is
+        applied: the race between a decision and its write-back, made deterministic."""
+        with self.lock:
+            self._before_update[ticket_id] = action
 
     def error_body(self, status: int) -> Any:
         return {"error": "InternalError", "description": f"Injected failure ({status})"}
@@ -158,6 +233,9 @@ class FakeZendesk(Sandbox):
                 return Reply(415, {"error": "UnsupportedMediaType", "description": "Content-Type must be JSON"})
             if not isinstance(request.json, dict):
                 return Reply(400, {"error": "InvalidJSON", "description": "The request body is not a JSON object"})
+        if request.path in ("/api/v2/users/me.json", "/api/v2/users/me") and request.method == "GET":
+            with self.lock:
+                return Reply(200, {"user": copy.deepcopy(self.users[self.agent_id])})
         other = _OTHER.match(request.path)
         if other and request.method == "GET":
             table = self.users if other[1] == "users" else self.organizations
@@ -173,12 +251,18 @@ class FakeZendesk(Sandbox):
                 return Reply(404, NOT_FOUND)
             if sub == "/tags":
                 return self._tags(ticket_id, request)
+            if sub == "/audits" and request.method == "GET":
+                return self._audit_page(ticket_id, request)
             if sub == "/comments" and request.method == "GET":
                 comments = copy.deepcopy(self.comments[ticket_id])
                 return Reply(200, {"comments": comments, "next_page": None, "previous_page": None,
                                    "count": len(comments)})  # fmt: skip
             if sub is None and request.method == "GET":
                 return Reply(200, self._show(ticket_id, request.param("include") or ""))
+            hook = self._before_update.pop(ticket_id, None) if sub is None and request.method == "PUT" else None
+        if hook is not None:
+            hook()  # a person got there first (outside the lock: it sends webhooks of its own)
+        with self.lock:
             if sub is None and request.method == "PUT":
                 return self._update(ticket_id, request.json)
         return Reply(405, {"error": "MethodNotAllowed", "description": f"{request.method} is not allowed here"})
@@ -229,27 +313,74 @@ class FakeZendesk(Sandbox):
         if problem is not None:
             return problem
         ticket = self.tickets[ticket_id]
+        events = self._apply_changes(ticket, data)
+        self._bump(ticket)
+        if isinstance(data.get("comment"), dict):
+            events.append(self._append_comment(ticket_id, data["comment"], data["comment"].get("author_id")))
+        audit = self._audit(ticket_id, self.agent_id, events, "api")
+        self._notify("updated", ticket_id, audit)
+        return Reply(200, {"ticket": self._render(ticket_id), "audit": audit})
+
+    def _apply_changes(self, ticket: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
+        """Set the fields `data` names (tags: replace; additional_tags / remove_tags: add / remove)."""
+        wanted = dict(data)
+        if "additional_tags" in data or "remove_tags" in data:
+            base = normalise_tags(wanted.get("tags", ticket["tags"]))
+            added = normalise_tags(list(data.get("additional_tags") or []))
+            removed = set(normalise_tags(list(data.get("remove_tags") or [])))
+            wanted["tags"] = [t for t in normalise_tags([*base, *added]) if t not in removed]
         events: list[dict[str, Any]] = []
         for field in ("group_id", "priority", "status", "type", "assignee_id", "subject", "tags", "custom_fields"):
-            if field not in data:
+            if field not in wanted:
                 continue
-            value = data[field]
+            value = wanted[field]
             if field == "tags":
                 value = normalise_tags(value)
             elif field == "custom_fields":
-                merged = {f["id"]: f for f in ticket["custom_fields"]} | {f["id"]: f for f in value}
-                value = [{"id": k, "value": v["value"]} for k, v in merged.items()]
+                events.extend(self._custom_field_events(ticket, value))
+                continue
             if value != ticket[field]:
                 events.append({"id": next(self._ids), "type": "Change", "field_name": field, "value": value,
                                "previous_value": ticket[field]})  # fmt: skip
                 ticket[field] = value
-        self._bump(ticket)
-        if isinstance(data.get("comment"), dict):
-            comment = self._append_comment(ticket_id, data["comment"], data["comment"].get("author_id"))
-            events.append({**comment, "type": "Comment"})
-        audit = {"id": next(self._ids), "ticket_id": ticket_id, "created_at": ticket["updated_at"],
-                 "author_id": self.agent_id, "via": {"channel": "api"}, "metadata": {}, "events": events}  # fmt: skip
-        return Reply(200, {"ticket": self._render(ticket_id), "audit": audit})
+        return events
+
+    def _custom_field_events(self, ticket: dict[str, Any], given: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        current = {f["id"]: f["value"] for f in ticket["custom_fields"]}
+        events = []
+        for item in given:
+            if current.get(item["id"]) != item["value"]:
+                events.append({"id": next(self._ids), "type": "Change", "field_name": str(item["id"]),
+                               "value": item["value"], "previous_value": current.get(item["id"])})  # fmt: skip
+                current[item["id"]] = item["value"]
+        ticket["custom_fields"] = [{"id": k, "value": v} for k, v in current.items()]
+        return events
+
+    def _audit(
+        self, ticket_id: int, author_id: int, events: list[dict[str, Any]], channel: str, at: str | None = None
+    ) -> dict[str, Any]:
+        created = at or self.tickets[ticket_id]["updated_at"]
+        audit = {"id": next(self._ids), "ticket_id": ticket_id, "created_at": created, "author_id": author_id,
+                 "via": {"channel": channel}, "metadata": {}, "events": events}  # fmt: skip
+        self.audits.setdefault(ticket_id, []).append(audit)
+        return copy.deepcopy(audit)
+
+    def _audit_page(self, ticket_id: int, request: RecordedRequest) -> Reply:
+        """Oldest first, `per_page` (≤ 100) at a time, `next_page` until the last page (offset pagination)."""
+        per_page = min(int(request.param("per_page") or AUDITS_PER_PAGE), AUDITS_PER_PAGE)
+        page = max(int(request.param("page") or 1), 1)
+        audits = self.audits.get(ticket_id, [])
+        chunk = copy.deepcopy(audits[(page - 1) * per_page : page * per_page])
+        more = page * per_page < len(audits)
+        next_page = f"{self.url}/api/v2/tickets/{ticket_id}/audits.json?page={page + 1}&per_page={per_page}"
+        return Reply(200, {"audits": chunk, "next_page": next_page if more else None,
+                           "previous_page": None, "count": len(audits)})  # fmt: skip
+
+    def _notify(self, kind: str, ticket_id: int, audit: dict[str, Any]) -> None:
+        if self.webhooks is None:
+            return
+        staff = {uid for uid, user in self.users.items() if user.get("role") in ("agent", "admin")}
+        self.webhooks.emit(kind, copy.deepcopy(self.tickets[ticket_id]), audit, staff, dict(self.brands))
 
     def _tags(self, ticket_id: int, request: RecordedRequest) -> Reply:
         ticket = self.tickets[ticket_id]
@@ -263,13 +394,12 @@ class FakeZendesk(Sandbox):
         if problem is not None:
             return problem
         given = normalise_tags(tags)
-        if request.method == "PUT":  # add
-            ticket["tags"] = normalise_tags([*ticket["tags"], *given])
-        elif request.method == "POST":  # set
-            ticket["tags"] = given
-        else:  # DELETE: remove
-            ticket["tags"] = [t for t in ticket["tags"] if t not in given]
+        change = {"PUT": {"additional_tags": given}, "POST": {"tags": given}}.get(
+            request.method, {"remove_tags": given}
+        )
+        events = self._apply_changes(ticket, change)
         self._bump(ticket)
+        self._notify("updated", ticket_id, self._audit(ticket_id, self.agent_id, events, "api"))
         return Reply(200, {"tags": list(ticket["tags"])})
 
     def _append_comment(

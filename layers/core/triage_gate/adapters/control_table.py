@@ -1,4 +1,4 @@
-"""ControlTable: small shared state with TTL — circuit breakers and daily model budgets."""
+"""ControlTable: small shared state with TTL — circuit breakers, daily model budgets, ticket claims."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from triage_gate.triage.breaker import BreakerState
+from triage_gate.triage.ports import TicketClaim
 
 STATE_TTL_SECONDS = 3 * 86_400
 
@@ -114,3 +115,65 @@ class DynamoExampleStore:
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                     raise
+
+
+TICKET_PREFIX = "ticket#"
+# After this the claim lapses; the decisions table (by_ticket) still says the ticket was decided.
+TICKET_CLAIM_TTL_SECONDS = 30 * 86_400
+
+
+class DynamoTicketClaims:
+    """Decide once: one item per ticket, taken with a conditional write, settled once decided."""
+
+    def __init__(self, table_name: str, dynamodb: Any) -> None:
+        self._table = table_name
+        self._ddb = dynamodb
+
+    def claim(self, ticket_key: str, decision_id: str, lease_seconds: int) -> TicketClaim:
+        now = int(time.time())
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item=self._item(ticket_key, decision_id, "deciding", now, lease_until=now + lease_seconds),
+                # New ticket, our own earlier attempt, or a claim whose holder died (lease lapsed).
+                ConditionExpression="attribute_not_exists(pk) OR decision_id = :me "
+                "OR (ticket_state = :deciding AND lease_until < :now)",
+                ExpressionAttributeValues={
+                    ":me": {"S": decision_id},
+                    ":deciding": {"S": "deciding"},
+                    ":now": {"N": str(now)},
+                },
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            item = self._ddb.get_item(
+                TableName=self._table, Key={"pk": {"S": TICKET_PREFIX + ticket_key}}, ConsistentRead=True
+            ).get("Item")
+            return "decided" if item and item["ticket_state"]["S"] == "decided" else "busy"
+        return "claimed"
+
+    def settle(self, ticket_key: str, decision_id: str) -> None:
+        self._ddb.put_item(TableName=self._table, Item=self._item(ticket_key, decision_id, "decided", int(time.time())))
+
+    def release(self, ticket_key: str, decision_id: str) -> None:
+        try:
+            self._ddb.delete_item(
+                TableName=self._table,
+                Key={"pk": {"S": TICKET_PREFIX + ticket_key}},
+                ConditionExpression="decision_id = :me AND ticket_state = :deciding",
+                ExpressionAttributeValues={":me": {"S": decision_id}, ":deciding": {"S": "deciding"}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    @staticmethod
+    def _item(ticket_key: str, decision_id: str, state: str, now: int, lease_until: int = 0) -> dict[str, Any]:
+        return {
+            "pk": {"S": TICKET_PREFIX + ticket_key},
+            "decision_id": {"S": decision_id},
+            "ticket_state": {"S": state},
+            "lease_until": {"N": str(lease_until)},
+            "expires_at": {"N": str(now + TICKET_CLAIM_TTL_SECONDS)},
+        }

@@ -32,12 +32,12 @@ class DynamoDecisionStore:
                 return records
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def latest_for_ticket(self, source: str, account_id: str, ticket_id: str) -> DecisionRecord | None:
+    def latest_for_ticket(self, ticket_key: str) -> DecisionRecord | None:
         found = self._ddb.query(
             TableName=self._table,
             IndexName="by_ticket",
             KeyConditionExpression="ticket_key = :k",
-            ExpressionAttributeValues={":k": {"S": f"{source}:{account_id}:{ticket_id}"}},
+            ExpressionAttributeValues={":k": {"S": ticket_key}},
             ScanIndexForward=False,
             Limit=1,
         ).get("Items", [])
@@ -61,7 +61,7 @@ class DynamoDecisionStore:
                 TableName=self._table,
                 Item={
                     "pk": {"S": record.decision_id},
-                    "ticket_key": {"S": f"{record.source}:{record.account_id}:{record.ticket_id}"},
+                    "ticket_key": {"S": record.ticket_key},
                     "created_at": {"S": record.created_at.isoformat()},
                     "workflow": {"S": record.workflow},
                     "action": {"S": record.action},

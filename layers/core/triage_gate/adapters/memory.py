@@ -12,6 +12,7 @@ from triage_gate.errors import DedupeStoreUnavailable
 from triage_gate.messages import TicketEvent
 from triage_gate.triage.breaker import BreakerState
 from triage_gate.triage.decision import DecisionRecord
+from triage_gate.triage.ports import TicketClaim
 
 
 class StaticSecrets:
@@ -90,11 +91,8 @@ class InMemoryDecisionStore:
     def mark_routed(self, decision_id: str) -> None:
         self.records[decision_id].status = "routed"
 
-    def latest_for_ticket(self, source: str, account_id: str, ticket_id: str) -> DecisionRecord | None:
-        mine = [
-            r for r in self.records.values()
-            if (r.source, r.account_id, r.ticket_id) == (source, account_id, ticket_id)
-        ]  # fmt: skip
+    def latest_for_ticket(self, ticket_key: str) -> DecisionRecord | None:
+        mine = [r for r in self.records.values() if r.ticket_key == ticket_key]
         return self.get(max(mine, key=lambda r: r.created_at).decision_id) if mine else None
 
     def add_override(self, decision_id: str, finding: dict[str, Any]) -> None:
@@ -158,6 +156,29 @@ class InMemoryDecisionStore:
 
     def release_writeback(self, decision_id: str) -> None:
         self.leases.pop(decision_id, None)
+
+
+class InMemoryTicketClaims:
+    def __init__(self) -> None:
+        self.tickets: dict[str, tuple[str, str, float]] = {}  # ticket key -> (decision id, state, lease until)
+
+    def claim(self, ticket_key: str, decision_id: str, lease_seconds: int) -> TicketClaim:
+        import time
+
+        now = time.time()
+        held = self.tickets.get(ticket_key)
+        if held is None or held[0] == decision_id or (held[1] == "deciding" and held[2] < now):
+            self.tickets[ticket_key] = (decision_id, "deciding", now + lease_seconds)
+            return "claimed"
+        return "decided" if held[1] == "decided" else "busy"
+
+    def settle(self, ticket_key: str, decision_id: str) -> None:
+        self.tickets[ticket_key] = (decision_id, "decided", 0.0)
+
+    def release(self, ticket_key: str, decision_id: str) -> None:
+        held = self.tickets.get(ticket_key)
+        if held is not None and held[0] == decision_id and held[1] == "deciding":
+            del self.tickets[ticket_key]
 
 
 class InMemoryBreakerStore:

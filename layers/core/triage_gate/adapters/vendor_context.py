@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from triage_gate.adapters.vendor_http import segment
 from triage_gate.errors import ContextUnavailable
 from triage_gate.ports import SecretsProvider
+
+# Always read: the decision's snapshot (write-back is conditional on the ticket as read here).
+HUBSPOT_STAMP_PROPERTIES = {"subject", "content", "createdate", "hs_lastmodifieddate"}
 
 
 class VendorContext:
@@ -46,7 +50,7 @@ class VendorContext:
             raise ContextUnavailable("Zendesk API not configured (ZENDESK_BASE_URL, ZENDESK_EMAIL, ZENDESK_API_TOKEN)")
         auth = (f"{secrets.ZENDESK_EMAIL.get_secret_value()}/token", secrets.ZENDESK_API_TOKEN.get_secret_value())
         data = self._get(
-            f"{self._zendesk}/api/v2/tickets/{ticket_id}.json",
+            f"{self._zendesk}/api/v2/tickets/{segment(ticket_id)}.json",
             timeout,
             params={"include": "users,organizations"},
             auth=auth,
@@ -65,19 +69,19 @@ class VendorContext:
         if not (self._hubspot and token):
             raise ContextUnavailable("HubSpot API not configured (HUBSPOT_BASE_URL, HUBSPOT_ACCESS_TOKEN)")
         headers = {"Authorization": f"Bearer {token.get_secret_value()}"}
-        wanted = _properties(fields, "ticket") | {"subject", "content"}
+        wanted = _properties(fields, "ticket") | HUBSPOT_STAMP_PROPERTIES
         ticket = self._get(
-            f"{self._hubspot}/crm/v3/objects/tickets/{ticket_id}",
+            f"{self._hubspot}/crm/v3/objects/tickets/{segment(ticket_id)}",
             timeout,
             params={"properties": ",".join(sorted(wanted)), "associations": "companies"},
             headers=headers,
         )
         company: dict[str, Any] = {}
         links = ((ticket.get("associations") or {}).get("companies") or {}).get("results") or []
-        company_properties = _properties(fields, "company")
+        company_properties = _properties(fields, "company") | {"name"}  # the name is masked in the text
         if links and company_properties:
             company = self._get(
-                f"{self._hubspot}/crm/v3/objects/companies/{links[0]['id']}",
+                f"{self._hubspot}/crm/v3/objects/companies/{segment(links[0]['id'])}",
                 timeout,
                 params={"properties": ",".join(sorted(company_properties))},
                 headers=headers,

@@ -7,8 +7,12 @@ to put the message back for that long. 5xx/timeouts: a few quick retries, then T
 
 from __future__ import annotations
 
+import math
 import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 from triage_gate.errors import PermanentVendorError, RateLimited, TransientVendorError
 
@@ -82,11 +86,37 @@ class VendorHttp:
             )
 
 
+def segment(value: str) -> str:
+    """One URL path segment: whatever an id holds, it cannot reach another path."""
+    return quote(str(value), safe="")
+
+
 def _retry_after(value: str | None) -> float:
+    seconds = retry_after_seconds(value)
+    return DEFAULT_RETRY_AFTER if seconds is None else seconds
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header in seconds or as an HTTP date (a date in the past is 0); None if absent or bad."""
+    seconds = finite_number(value)
+    if seconds is None and value:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return None if seconds is None else max(0.0, seconds)
+
+
+def finite_number(value: str | None) -> float | None:
+    if not value:
+        return None
     try:
-        return max(0.0, float(value)) if value else DEFAULT_RETRY_AFTER
+        number = float(value)
     except ValueError:
-        return DEFAULT_RETRY_AFTER
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _path(url: str) -> str:

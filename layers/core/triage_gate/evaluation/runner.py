@@ -22,6 +22,7 @@ from typing import Any, TextIO
 from triage_gate.adapters.memory import (
     InMemoryBreakerStore,
     InMemoryDecisionStore,
+    InMemoryTicketClaims,
     RecordingQueue,
     StaticContext,
 )
@@ -30,7 +31,7 @@ from triage_gate.evaluation.dataset import Example
 from triage_gate.evaluation.metrics import EvalRow
 from triage_gate.messages import TicketEvent
 from triage_gate.policy import Policy, Route, Task, Workflow
-from triage_gate.triage.answers import ModelResult, parse_tool_input
+from triage_gate.triage.answers import ModelResult, parse_recorded
 from triage_gate.triage.ports import LocalModels, RemoteModel
 from triage_gate.triage.prompt import Prompt
 from triage_gate.triage.service import TriageDeps, TriageService
@@ -96,7 +97,7 @@ class CachedRemote:
         if entry is not None:
             self.hits += 1
             return ModelResult(
-                route=route_name, model=model, answers=parse_tool_input(entry["input"], tasks, list(tasks)),
+                route=route_name, model=model, answers=parse_recorded(entry["input"], tasks, list(tasks)),
                 rationale=(entry["input"] or {}).get("rationale") if isinstance(entry["input"], dict) else None,
                 raw=entry["input"], usage=entry.get("usage", {}), cost_usd=entry.get("cost_usd", 0.0),
                 latency_ms=entry.get("latency_ms", 0.0),
@@ -146,8 +147,8 @@ def run(setup: EvalSetup, examples: Iterable[Example], progress: bool = True) ->
     started = time.monotonic()
     lock = threading.Lock()
 
-    def one(example: Example) -> EvalRow:
-        row = _evaluate(service, setup, workflow, example)
+    def one(position: int) -> EvalRow:
+        row = _evaluate(service, setup, workflow, examples[position], position)
         with lock:
             done[0] += 1
             if stream is not None and (done[0] % 25 == 0 or done[0] == len(examples)):
@@ -158,7 +159,7 @@ def run(setup: EvalSetup, examples: Iterable[Example], progress: bool = True) ->
 
     workers = setup.concurrency if setup.remote is not None and setup.remote.enabled() else 1
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        rows = list(pool.map(one, examples))
+        rows = list(pool.map(one, range(len(examples))))
     if stream is not None:
         stream.write("\n")
     return rows
@@ -166,10 +167,10 @@ def run(setup: EvalSetup, examples: Iterable[Example], progress: bool = True) ->
 
 def _service(setup: EvalSetup, workflow: Workflow, examples: list[Example]) -> TriageService:
     documents: dict[tuple[str, str], dict[str, Any]] = {
-        (str(workflow.source), ex.row_id): {
+        (str(workflow.source), _ticket_id(position)): {
             "ticket": {"subject": ex.subject, "description": ex.text, "content": ex.text}
         }
-        for ex in examples
+        for position, ex in enumerate(examples)
     }
     deps = TriageDeps(
         policy=setup.policy,
@@ -181,15 +182,22 @@ def _service(setup: EvalSetup, workflow: Workflow, examples: list[Example]) -> T
         decisions=InMemoryDecisionStore(),
         actions=RecordingQueue(),
         exceptions=RecordingQueue(),
+        claims=InMemoryTicketClaims(),
         rollout=_Auto(),
     )
     return TriageService(deps)
 
 
-def _evaluate(service: TriageService, setup: EvalSetup, workflow: Workflow, example: Example) -> EvalRow:
+def _ticket_id(position: int) -> str:
+    """Ticket ids are vendor ids (digits); the CSV's own row id stays on the result row."""
+    return str(position + 1)
+
+
+def _evaluate(service: TriageService, setup: EvalSetup, workflow: Workflow, example: Example, position: int) -> EvalRow:
     now = datetime.now(UTC)
     event = TicketEvent(
-        source=workflow.source, account_id="eval", ticket_id=example.row_id, event_type=workflow.classify_events[0],
+        source=workflow.source, account_id="eval", ticket_id=_ticket_id(position),
+        event_type=workflow.classify_events[0],
         vendor_event_type="eval", event_id=example.row_id, occurred_at=now, received_at=now,
         dedupe_key=f"eval:{example.row_id}", subject=example.subject, text=example.text,
     )  # fmt: skip

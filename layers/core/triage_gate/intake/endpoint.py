@@ -39,6 +39,14 @@ def handle_webhook_event(event: Mapping[str, Any]) -> dict[str, Any]:
             "the service is misconfigured; an operator has been alerted", reason="misconfigured"
         )
         return unavailable_response(error, _retry_after())
+    except Exception:
+        # A bug, not the caller's fault: never a 400 (the vendor would drop the event) and never a 500
+        # (Zendesk does not retry those). 503 + Retry-After makes both vendors redeliver; the claims the
+        # request took were given back by the intake before the exception got here.
+        count("WebhookUnavailable", Source=source, Reason="internal_error")
+        logger.exception("webhook failed unexpectedly; vendor must redeliver", source=source)
+        error = TemporarilyUnavailable("the request could not be taken now; retry later", reason="internal_error")
+        return unavailable_response(error, _retry_after())
 
 
 def _handle(source: str, event: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,8 +19,10 @@ class WebhookRequest:
     query: str
     headers: dict[str, str]
     body: bytes
-    # scheme://host/path?query as the caller addressed us (v3 HubSpot signatures cover it).
-    url: str
+    # https://{requestContext.domainName}{rawPath}?{rawQueryString}: API Gateway's own name for the
+    # request (v3 HubSpot signatures cover the URL). Never from Host or X-Forwarded-* headers, which the
+    # caller chooses. None when the event carries no domainName (not from API Gateway).
+    url: str | None
     request_id: str
 
     @classmethod
@@ -30,15 +32,15 @@ class WebhookRequest:
         http = context.get("http") or {}
         path = event.get("rawPath") or http.get("path") or "/"
         query = event.get("rawQueryString") or ""
-        scheme = headers.get("x-forwarded-proto", "https")
-        host = headers.get("host") or context.get("domainName") or "localhost"
+        domain = context.get("domainName")
+        url = f"https://{domain}{path}" + (f"?{query}" if query else "") if isinstance(domain, str) and domain else None
         return cls(
             method=(http.get("method") or "POST").upper(),
             path=path,
             query=query,
             headers=headers,
             body=raw_body(event),
-            url=f"{scheme}://{host}{path}" + (f"?{query}" if query else ""),
+            url=url,
             request_id=str(context.get("requestId", "")),
         )
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from triage_gate.errors import InvalidPayload
 from triage_gate.intake.outcomes import Ignored, Invalid, Parsed
-from triage_gate.intake.payload_fields import VendorId, first_error
+from triage_gate.intake.payload_fields import DigitId, VendorId, first_error
 from triage_gate.messages import FieldValue, TicketEvent, utc_from_millis
 
 MAX_BATCH = 100
@@ -21,8 +21,9 @@ class HubSpotEvent(BaseModel):
 
     eventId: VendorId
     subscriptionId: VendorId
-    portalId: VendorId
-    objectId: VendorId
+    # Numeric ids: objectId ends up in CRM API URLs. Anything else rejects the event (alone).
+    portalId: DigitId
+    objectId: DigitId
     # Upper bound: the last millisecond of year 9999 (datetime's range).
     occurredAt: int = Field(ge=0, le=253_402_300_799_999)
     # Real deliveries say subscriptionType; one copy of the docs calls it eventType. Accept both.

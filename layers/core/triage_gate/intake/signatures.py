@@ -8,9 +8,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from triage_gate.errors import InvalidSignature, MissingSignature, StaleTimestamp
 
@@ -19,11 +19,13 @@ ZENDESK_TIMESTAMP_HEADER = "x-zendesk-webhook-signature-timestamp"
 HUBSPOT_SIGNATURE_HEADER = "x-hubspot-signature-v3"
 HUBSPOT_TIMESTAMP_HEADER = "x-hubspot-request-timestamp"
 
-# HubSpot's v3 docs: these percent-escapes are decoded in the request URI before signing.
+# HubSpot's v3 docs: these percent-escapes are decoded in the whole request URI (query string
+# included) before signing, whatever the case of their hex digits.
 _HUBSPOT_URI_DECODES = {
     "%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$", "%27": "'",
     "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";",
 }  # fmt: skip
+_HUBSPOT_URI_ESCAPE = re.compile("|".join(_HUBSPOT_URI_DECODES), re.IGNORECASE)
 
 
 def zendesk_signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -39,11 +41,8 @@ def hubspot_v3_signature(secret: str, method: str, uri: str, body: bytes, timest
 
 
 def canonical_hubspot_uri(uri: str) -> str:
-    parts = urlsplit(uri)
-    head = uri[: len(uri) - len(parts.query) - 1] if parts.query else uri
-    for escaped, char in _HUBSPOT_URI_DECODES.items():
-        head = head.replace(escaped, char).replace(escaped.lower(), char)
-    return f"{head}?{parts.query}" if parts.query else head
+    """The URI as HubSpot signs it: the listed escapes decoded, in one pass, everywhere in it."""
+    return _HUBSPOT_URI_ESCAPE.sub(lambda m: _HUBSPOT_URI_DECODES[m.group().upper()], uri)
 
 
 def verify_zendesk(

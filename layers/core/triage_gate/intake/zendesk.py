@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -11,11 +14,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from triage_gate.config import ZENDESK_EVENT_PREFIX
 from triage_gate.errors import InvalidPayload
 from triage_gate.intake.outcomes import Ignored, Parsed
-from triage_gate.intake.payload_fields import VendorId, first_error
+from triage_gate.intake.payload_fields import DigitId, VendorId, first_error
 from triage_gate.messages import FieldValue, TicketEvent
 
 M = TypeVar("M", bound=BaseModel)
 MAX_HEADER_ID = 128
+# ticket_updated trigger bodies are told apart by a hash of their signed bytes (this many hex digits).
+BODY_HASH_CHARS = 24
+_DIGITS = re.compile(r"[0-9]{1,20}")
+# Unsigned delivery headers are recorded only when they look like ids.
+_HEADER_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_HEADER_ID}}}")
 TRIGGER_SOURCE = "zendesk-trigger"
 _TRIGGER_EVENTS = {"ticket_created": "ticket.created", "ticket_updated": "ticket.updated"}
 _DETAIL_FIELDS = (
@@ -27,7 +35,7 @@ _DETAIL_FIELDS = (
 class ZendeskTicketDetail(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    id: VendorId
+    id: DigitId
     subject: str | None = None
     description: str | None = None
     tags: list[str] = Field(default_factory=list)
@@ -56,7 +64,7 @@ class ZendeskEventEnvelope(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: str = Field(pattern=r"^zen:event-type:[a-z_]+\.[a-z_.]+$")
-    account_id: VendorId
+    account_id: DigitId
     id: VendorId
     time: AwareDatetime
     subject: str | None = None
@@ -71,10 +79,13 @@ class ZendeskTriggerBody(BaseModel):
 
     source: Literal["zendesk-trigger"]
     event: Literal["ticket_created", "ticket_updated"]
-    ticket_id: VendorId = Field(pattern=r"^\d+$")
+    ticket_id: DigitId
     created_at: str | None = None
+    updated_at: str | None = None  # {{ticket.updated_at_with_timestamp}}: makes each update's body distinct
     via: str | None = None
     brand: str | None = None
+    # {{ticket.tags}}: space-separated. Lets segment rules (e.g. an opt-out tag) work without the API.
+    tags: str | None = Field(default=None, max_length=8192)
 
 
 def parse_zendesk(
@@ -84,11 +95,14 @@ def parse_zendesk(
     received_at: datetime,
     handled_types: frozenset[str],
     max_text_chars: int,
+    raw_body: bytes | None = None,
 ) -> Parsed:
+    """``raw_body``: the signed request bytes (intake always passes them; they key ticket_updated triggers)."""
     if not isinstance(body, dict):
         raise InvalidPayload("$: expected a JSON object", field="$")
     if body.get("source") == TRIGGER_SOURCE:
-        return _from_trigger(_validate(ZendeskTriggerBody, body), headers, received_at)
+        signed = raw_body if raw_body is not None else _canonical_bytes(body)
+        return _from_trigger(_validate(ZendeskTriggerBody, body), signed, headers, received_at)
     if isinstance(body.get("type"), str) and body["type"].startswith(ZENDESK_EVENT_PREFIX):
         envelope = _validate(ZendeskEventEnvelope, body)
         return _from_envelope(envelope, headers, received_at, handled_types, max_text_chars)
@@ -160,35 +174,43 @@ def _comment(event: dict[str, Any]) -> ZendeskComment | None:
         raise InvalidPayload(message, field=field) from exc
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """An unsigned header that ends up in a dedupe key: bounded, or the request is refused."""
-    value = headers.get(name)
-    if value and len(value) > MAX_HEADER_ID:
-        raise InvalidPayload(f"header {name} is longer than {MAX_HEADER_ID} characters", field=name)
-    return value or None
-
-
-def _from_trigger(body: ZendeskTriggerBody, headers: Mapping[str, str], received_at: datetime) -> TicketEvent:
-    account = _header(headers, "x-zendesk-account-id") or _header(headers, "x-zendesk-webhook-id") or "unknown"
-    signed_at = headers.get("x-zendesk-webhook-signature-timestamp", "")
-    # The invocation id is what stays the same across Zendesk's retries of one delivery.
-    event_id = _header(headers, "x-zendesk-webhook-invocation-id") or f"{body.ticket_id}:{body.event}:{signed_at}"
+def _from_trigger(
+    body: ZendeskTriggerBody, signed_body: bytes, headers: Mapping[str, str], received_at: datetime
+) -> TicketEvent:
+    # Zendesk signs the timestamp and the body only: the event id and the dedupe key come from the body,
+    # never from a header (X-Zendesk-Account-Id, -Webhook-Id, -Webhook-Invocation-Id can be anything).
     if body.event == "ticket_created":
         event_id = f"{body.ticket_id}:created"  # a ticket is created once, however often the trigger fires
+    else:
+        digest = hashlib.sha256(signed_body).hexdigest()[:BODY_HASH_CHARS]
+        event_id = f"{body.ticket_id}:updated:{digest}"
     fields: dict[str, FieldValue] = {"via_channel": _via_channel(body.via), "brand": body.brand}
+    if body.tags is not None:
+        fields["tags"] = body.tags.lower().split()
     return TicketEvent(
         source="zendesk",
-        account_id=account,
+        account_id=_account_header(headers),
         ticket_id=body.ticket_id,
         event_type=_TRIGGER_EVENTS[body.event],
         vendor_event_type=f"{TRIGGER_SOURCE}:{body.event}",
         event_id=event_id,
         occurred_at=_parse_time(body.created_at if body.event == "ticket_created" else None, received_at),
         received_at=received_at,
-        dedupe_key=f"zendesk:{account}:trigger:{event_id}",
-        fields={k: v for k, v in fields.items() if v},
+        dedupe_key=f"zendesk:trigger:{event_id}",
+        fields={k: v for k, v in fields.items() if v is not None and v != ""},  # [] tags: known, none
         delivery=_delivery(headers),
     )
+
+
+def _account_header(headers: Mapping[str, str]) -> str:
+    """Informational only (unsigned): the X-Zendesk-Account-Id header when it is an id, else "unknown"."""
+    value = headers.get("x-zendesk-account-id") or ""
+    return value if _DIGITS.fullmatch(value) else "unknown"
+
+
+def _canonical_bytes(body: dict[str, Any]) -> bytes:
+    """Stand-in for the raw bytes when a caller has only the parsed body (tests, contract checks)."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode("ascii")
 
 
 def _via_channel(via: str | None) -> str | None:
@@ -213,8 +235,9 @@ def _detail_fields(detail: ZendeskTicketDetail) -> dict[str, FieldValue]:
 
 
 def _delivery(headers: Mapping[str, str]) -> dict[str, str]:
+    """Unsigned, informational delivery headers: kept when they look like ids, dropped otherwise."""
     names = {"x-zendesk-webhook-id": "webhook_id", "x-zendesk-webhook-invocation-id": "invocation_id"}
-    return {key: headers[h] for h, key in names.items() if headers.get(h)}
+    return {key: headers[h] for h, key in names.items() if _HEADER_ID.fullmatch(headers.get(h) or "")}
 
 
 def _bounded(text: str | None, limit: int) -> tuple[str | None, bool]:

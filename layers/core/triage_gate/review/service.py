@@ -14,12 +14,19 @@ from typing import Any
 
 from triage_gate.errors import ContextUnavailable
 from triage_gate.policy import Policy, Workflow
-from triage_gate.review.blocks import resolved_message, review_message, ticket_url
+from triage_gate.review.blocks import (
+    group_mention,
+    mrkdwn_escape,
+    resolved_message,
+    review_message,
+    ticket_url,
+    user_mention,
+)
 from triage_gate.review.feedback import ExampleStore
 from triage_gate.review.interactions import ReviewerAction
 from triage_gate.review.models import CORRECTION_REASONS, ReviewJob
 from triage_gate.review.ports import ReviewLedger, SlackClient
-from triage_gate.triage.decision import DecisionMessage, DecisionRecord
+from triage_gate.triage.decision import DecisionMessage, DecisionRecord, TicketSnapshot
 from triage_gate.triage.ports import ContextFetcher, MessageQueue
 
 Clock = Callable[[], datetime]
@@ -95,7 +102,10 @@ class ReviewWorker:
         if state == "resolved" or (state == "escalated" and job.verdict == "escalate"):
             self._show_resolved(record, record.review or {}, job)  # an earlier attempt got this far
             return "already_done"
-        if job.verdict in ("approve", "correct") and not job.force and (changed := self._changed_since(record)):
+        if (bad := unknown_label(workflow, job.labels)) is not None:
+            return self._reject_label(record, job, bad)
+        stamp = self._ticket_stamp(record) if job.verdict in ("approve", "correct") else None
+        if job.verdict in ("approve", "correct") and not job.force and (changed := _changed_after(record, stamp)):
             self.ledger.reopen_review(record.decision_id)
             warning = f"The ticket changed at {changed} after this decision. Check it, then apply anyway or correct."
             text, blocks = review_message(record, workflow, self._link(record), warning=warning)
@@ -104,12 +114,12 @@ class ReviewWorker:
         review = self._review(record, job, workflow)
         if job.verdict == "escalate":
             target = workflow.review.escalation_channel or workflow.review.channel
-            mention = f"{workflow.review.escalation_group} " if workflow.review.escalation_group else ""
+            mention = group_mention(workflow.review.escalation_group)
             text, blocks = review_message(record, workflow, self._link(record))
-            self.slack.post(target, f"{mention}escalated by <@{job.user_id}>: {text}", blocks)
+            self.slack.post(target, f"{mention}escalated by {user_mention(job.user_id)}: {text}", blocks)
             self.ledger.finish_review(record.decision_id, "escalated", review)
         else:
-            self._apply(record, review["labels"])
+            self._apply(record, review["labels"], stamp, corrected=sorted(job.labels))
             self.ledger.finish_review(record.decision_id, "resolved", review)
             if self.examples is not None and job.verdict == "correct":
                 for task, label in job.labels.items():
@@ -118,6 +128,14 @@ class ReviewWorker:
         return job.verdict or "done"
 
     # ------------------------------------------------------------------ helpers
+    def _reject_label(self, record: DecisionRecord, job: ReviewJob, bad: str) -> str:
+        """A label outside the taxonomy is never applied or recorded: the case reopens, the reviewer is told."""
+        self.ledger.reopen_review(record.decision_id)
+        if job.channel:
+            notice = f"`{bad}` is not a label of this workflow's taxonomy: nothing was applied. Pick one from the list."
+            self.slack.ephemeral(job.channel, job.user_id, mrkdwn_escape(notice))
+        return "rejected_label"
+
     def _record(self, decision_id: str) -> DecisionRecord:
         record = self.ledger.get(decision_id)
         if record is None:
@@ -143,37 +161,33 @@ class ReviewWorker:
             "reason_codes": list(record.reason_codes),
         }  # fmt: skip
 
-    def _apply(self, record: DecisionRecord, labels: dict[str, str]) -> None:
-        """The reviewer's answer goes through the ordinary write-back path (same decision id: once)."""
+    def _apply(self, record: DecisionRecord, labels: dict[str, str], stamp: str | None, corrected: list[str]) -> None:
+        """The reviewer's answer goes through the ordinary write-back path (same decision id: once), conditional
+        on the ticket as it was when the reviewer's click was checked: a person's change after it is kept."""
         message = DecisionMessage(
             decision_id=record.decision_id, correlation_id=record.correlation_id, workflow=record.workflow,
             source=record.source, account_id=record.account_id, ticket_id=record.ticket_id, action="apply",
             mode="auto", labels=dict(labels),
             confidence={t: d.calibrated_confidence for t, d in record.tasks.items()},
             reason_codes=[], policy_version=record.policy_version, decided_at=self.clock(),
+            snapshot=TicketSnapshot(updated_at=stamp) if stamp else None, authority="reviewer",
+            corrected_tasks=corrected,
         )  # fmt: skip
         self.actions.send(
             message.model_dump_json(), dedupe_key=record.decision_id, correlation_id=record.correlation_id
         )
 
-    def _changed_since(self, record: DecisionRecord) -> str | None:
+    def _ticket_stamp(self, record: DecisionRecord) -> str | None:
+        """The ticket's change stamp now (None when it cannot be read: then nobody is blocked)."""
         if self.context is None:
             return None
         field = "ticket.updated_at" if record.source == "zendesk" else "ticket.hs_lastmodifieddate"
         try:
             documents = self.context.fetch(record.source, record.account_id, record.ticket_id, [field], 2.0)
         except ContextUnavailable:
-            return None  # cannot tell: do not block the reviewer
+            return None
         value = (documents.get("ticket") or {}).get(field.split(".", 1)[1])
-        if not value:
-            return None
-        try:
-            changed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if changed.tzinfo is None:
-            changed = changed.replace(tzinfo=UTC)
-        return str(value) if (changed - record.created_at).total_seconds() > STALE_MARGIN_SECONDS else None
+        return str(value) if value else None
 
     def _show_resolved(self, record: DecisionRecord, review: dict[str, Any], job: ReviewJob) -> None:
         text, blocks = resolved_message(record, review)
@@ -188,6 +202,28 @@ class ReviewWorker:
 
     def _link(self, record: DecisionRecord) -> str | None:
         return ticket_url(record, self.zendesk_base_url, None)
+
+
+def unknown_label(workflow: Workflow, labels: dict[str, str]) -> str | None:
+    """The first `task=label` that names no task of the workflow or a label outside that task's taxonomy."""
+    for task, label in labels.items():
+        spec = workflow.tasks.get(task)
+        if spec is None or label not in spec.labels:
+            return f"{task}={label}"
+    return None
+
+
+def _changed_after(record: DecisionRecord, stamp: str | None) -> str | None:
+    """The stamp, when the ticket changed after the decision (beyond our own write's few seconds)."""
+    if not stamp:
+        return None
+    try:
+        changed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if changed.tzinfo is None:
+        changed = changed.replace(tzinfo=UTC)
+    return stamp if (changed - record.created_at).total_seconds() > STALE_MARGIN_SECONDS else None
 
 
 @dataclass
@@ -221,7 +257,7 @@ class ReviewBacklog:
         record = self.ledger.get(decision_id)
         if record is None:
             return
-        mention = f"{workflow.review.escalation_group} " if workflow.review.escalation_group else ""
+        mention = group_mention(workflow.review.escalation_group)
         text, blocks = review_message(record, workflow, ticket_url(record, self.zendesk_base_url, None))
         banner = f"{mention}review overdue: waiting {age:.0f} min (SLA {workflow.sla.review_minutes} min)"
         self.slack.post(workflow.review.channel, f"{banner}. {text}", [

@@ -39,6 +39,13 @@ def parse_tool_input(raw: Any, tasks: Mapping[str, Task], wanted: Sequence[str])
     return {task: _one(raw, task, tasks[task]) for task in wanted}
 
 
+def parse_recorded(raw: Any, tasks: Mapping[str, Task], wanted: Sequence[str]) -> dict[str, TaskAnswer]:
+    """A recorded raw output (tool input + ``stop_reason``): anything but a finished tool call answers nothing."""
+    if isinstance(raw, dict) and raw.get("stop_reason") not in (None, "tool_use"):
+        return {t: TaskAnswer(None, None, reasons.MODEL_OUTPUT_INCOMPLETE) for t in wanted}
+    return parse_tool_input(raw, tasks, wanted)
+
+
 def _one(raw: Mapping[str, Any], task: str, spec: Task) -> TaskAnswer:
     label, confidence = raw.get(task), raw.get(f"{task}_confidence")
     if not isinstance(label, str) or not _is_probability(confidence):

@@ -24,6 +24,24 @@ class TaskDecision(BaseModel):
     model_label: str | None = None  # what the model answered when it was refused (audit only)
 
 
+class TicketSnapshot(BaseModel):
+    """The ticket as the decision read it: write-back is made conditional on it (never undo a human)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Zendesk `updated_at` / HubSpot `hs_lastmodifieddate` as read; Zendesk's `updated_stamp` for safe_update.
+    updated_at: str | None = None
+    created_at: str | None = None
+
+
+Authority = Literal["model", "reviewer"]
+
+
+def ticket_key(source: str, ticket_id: str) -> str:
+    """One stack serves one help desk per vendor (its API credentials name one account): source + id is a ticket."""
+    return f"{source}:{ticket_id}"
+
+
 class DecisionRecord(BaseModel):
     """One per ticket event. What reviewers see, what ROI and calibration read, what auditors ask for."""
 
@@ -57,6 +75,7 @@ class DecisionRecord(BaseModel):
     context_fields: dict[str, Any] = Field(default_factory=dict)
     context_error: str | None = None
     customer_tier: str | None = None
+    snapshot: TicketSnapshot | None = None
     models: list[str] = Field(default_factory=list)
     raw_outputs: list[Any] = Field(default_factory=list)
     rationale: str | None = None
@@ -73,6 +92,10 @@ class DecisionRecord(BaseModel):
     @property
     def labels(self) -> dict[str, str | None]:
         return {task: d.label for task, d in self.tasks.items()}
+
+    @property
+    def ticket_key(self) -> str:
+        return ticket_key(self.source, self.ticket_id)
 
 
 class DecisionMessage(BaseModel):
@@ -94,6 +117,11 @@ class DecisionMessage(BaseModel):
     reason_codes: list[str]
     policy_version: str
     decided_at: datetime
+    # The ticket as read when the decision (or the reviewer's click) was made: the write is conditional on it.
+    snapshot: TicketSnapshot | None = None
+    # "reviewer": a person told us to write these labels (the stale-ticket check happened at the click).
+    authority: Authority = "model"
+    corrected_tasks: list[str] = Field(default_factory=list)  # tasks whose label a reviewer set
 
     @classmethod
     def from_record(cls, record: DecisionRecord) -> DecisionMessage:
@@ -112,4 +140,5 @@ class DecisionMessage(BaseModel):
             reason_codes=record.reason_codes,
             policy_version=record.policy_version,
             decided_at=record.created_at,
+            snapshot=record.snapshot,
         )

@@ -6,6 +6,7 @@ from pydantic import ValidationError
 
 from triage_gate.messages import TicketEvent
 from triage_gate.observability import MetricUnit, count, logger, measure
+from triage_gate.triage import reasons
 from triage_gate.triage.decision import DecisionRecord
 from triage_gate.triage.service import TriageOutcome
 
@@ -34,10 +35,20 @@ def process_record(body: str, remaining_ms: int) -> TriageOutcome:
     return outcome
 
 
+def flags_unavailable(detail: str) -> None:
+    """The rollout flags could not be read: the ticket is left undecided (fail closed). Alarmed."""
+    count("FlagsUnavailable")
+    logger.error("rollout flags unreadable; the workflow is off for this ticket until they are", detail=detail)
+
+
 def _record(event: TicketEvent, outcome: TriageOutcome) -> None:
     logger.info("triage", status=outcome.status, detail=outcome.detail, event_type=event.event_type)
     if outcome.status == "not_classified":
         count("EventsNotClassified", Source=event.source)
+        return
+    if outcome.status == "already_decided":
+        # Decide once: a later event on a decided ticket (a comment, our own write-back echoing) does no work.
+        count("AlreadyDecided", Source=event.source)
         return
     if outcome.status == "watched":
         assert outcome.record is not None
@@ -69,6 +80,9 @@ def record_decision_metrics(record: DecisionRecord) -> None:
         count("FallbackUsed", Workflow=workflow, Fallback=record.fallback.split(":")[0])
     if record.context_error:
         count("ContextUnavailable", Workflow=workflow)
+    if reasons.MODEL_REQUEST_REJECTED in record.reason_codes:
+        count("ModelRequestRejected", Workflow=workflow)  # our request is wrong: ModelRequestRejectedAlarm
+        logger.error("the model API refused our request; the ticket went to review", fallback=record.fallback)
     for stage, ms in record.latency_ms.items():
         measure("StageLatency", ms, MetricUnit.Milliseconds, Workflow=workflow, Stage=stage)
     end_to_end = (record.created_at - record.occurred_at).total_seconds() * 1000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from triage_gate.policy import Guardrails
@@ -17,7 +17,9 @@ INJECTION_PATTERNS = (
     r"\b(instructions?|prompts?|rules|guidelines|directions)\b",
     r"\byou are (now|no longer)\b",
     r"\b(system|developer) (prompt|message|mode)\b",
-    r"</?\s*(system|assistant|instructions?)\s*>",
+    # Role tags, and the prompt's own fences (<ticket>, <context>, <subject>), raw or HTML-escaped.
+    r"(<|&lt;)\s*/?\s*(system|assistant|instructions?|ticket|context|subject)(\s[^<>=]{0,40}=[^<>]{0,40})?\s*/?\s*"
+    r"(>|&gt;)",
     r"\bact as (an?|the)\b",
     r"\bjailbreak\b",
     r"\b(respond|answer|reply) only with\b",
@@ -43,7 +45,15 @@ class InputVerdict:
         return not ({reasons.EMPTY_TICKET, reasons.NON_TEXT} & set(self.reasons))
 
 
-def check_input(text: str, guardrails: Guardrails, extra_injection: Sequence[str] = ()) -> InputVerdict:
+def check_input(
+    text: str,
+    guardrails: Guardrails,
+    extra_injection: Sequence[str] = (),
+    *,
+    names: Sequence[str] = (),
+    organisations: Sequence[str] = (),
+) -> InputVerdict:
+    """The body's verdict; ``names``/``organisations`` (from the ticket's context) are masked as [NAME]."""
     stripped = text.strip()
     found: list[str] = []
     if len(stripped) < guardrails.min_text_chars:
@@ -53,13 +63,19 @@ def check_input(text: str, guardrails: Guardrails, extra_injection: Sequence[str
     if len(stripped) > guardrails.max_input_chars:
         found.append(reasons.OVERSIZED_INPUT)
         stripped = stripped[: guardrails.max_input_chars]
-    masked = mask_pii(stripped, guardrails.pii_extra_patterns)
+    masked = mask_pii(stripped, guardrails.pii_extra_patterns, names=names, organisations=organisations)
     if masked.total > guardrails.pii_heavy_count:
         found.append(reasons.PII_HEAVY)
     signals = injection_signals(stripped, [*guardrails.injection_extra_patterns, *extra_injection])
     if signals:
         found.append(reasons.INJECTION_SUSPECTED)
     return InputVerdict(masked.text, masked.redactions, found, signals)
+
+
+def scan_for_injection(texts: Mapping[str, str], extra: Sequence[str] = ()) -> list[str]:
+    """Injection signals in any of the named strings besides the body (the subject, each context value), as
+    ``"<name>: <pattern>"``: everything that enters the prompt is checked, not only the ticket's text."""
+    return [f"{name}: {signal}" for name, text in texts.items() if text for signal in injection_signals(text, extra)]
 
 
 def injection_signals(text: str, extra: Sequence[str] = ()) -> list[str]:

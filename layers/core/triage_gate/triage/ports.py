@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from triage_gate.policy import Route, Task
 from triage_gate.triage.answers import ModelResult
@@ -53,6 +53,10 @@ class BudgetStore(Protocol):
     def add(self, key: str, usd: float) -> None: ...
 
 
+# "claimed": this event decides the ticket; "decided": an earlier event did; "busy": another event is deciding it.
+TicketClaim = Literal["claimed", "decided", "busy"]
+
+
 class DecisionStore(Protocol):
     def get(self, decision_id: str) -> DecisionRecord | None: ...
 
@@ -62,12 +66,28 @@ class DecisionStore(Protocol):
 
     def mark_routed(self, decision_id: str) -> None: ...
 
-    def latest_for_ticket(self, source: str, account_id: str, ticket_id: str) -> DecisionRecord | None:
+    def latest_for_ticket(self, ticket_key: str) -> DecisionRecord | None:
         """The newest decision about a ticket (for override detection)."""
         ...
 
     def add_override(self, decision_id: str, finding: dict[str, Any]) -> None:
         """Append an override/agreement finding to the decision's record."""
+        ...
+
+
+class TicketClaims(Protocol):
+    """Decide once: who has the right to decide each ticket (ControlTable, conditional writes)."""
+
+    def claim(self, ticket_key: str, decision_id: str, lease_seconds: int) -> TicketClaim:
+        """Take the right to decide a ticket: a ticket is decided once."""
+        ...
+
+    def settle(self, ticket_key: str, decision_id: str) -> None:
+        """The ticket is decided (by ``decision_id``); later classify events leave it alone."""
+        ...
+
+    def release(self, ticket_key: str, decision_id: str) -> None:
+        """Give back a claim that decided nothing (workflow off, a failure), if it is still ours."""
         ...
 
 

@@ -14,6 +14,8 @@ OVERSIZED_INPUT = "oversized_input"
 VIP_CUSTOMER = "vip_customer"
 BUDGET_EXHAUSTED = "budget_exhausted"
 MODELS_DISAGREE = "models_disagree"
+MODEL_OUTPUT_INCOMPLETE = "model_output_incomplete"
+MODEL_REQUEST_REJECTED = "model_request_rejected"
 
 # Plain words for reviewers (Slack) and reports.
 DESCRIPTIONS = {
@@ -31,4 +33,6 @@ DESCRIPTIONS = {
     VIP_CUSTOMER: "the customer's tier is handled by a person",
     BUDGET_EXHAUSTED: "today's model budget for this workflow is spent",
     MODELS_DISAGREE: "the models disagree",
+    MODEL_OUTPUT_INCOMPLETE: "the model's answer was cut off or stopped before it finished the classification",
+    MODEL_REQUEST_REJECTED: "the model service refused our request (a fault on our side, not in the ticket)",
 }

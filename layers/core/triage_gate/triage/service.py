@@ -10,22 +10,28 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from triage_gate.errors import ContextUnavailable, ModelUnavailable
+from triage_gate.errors import ContextUnavailable, ModelRequestRejected, ModelUnavailable
 from triage_gate.messages import TicketEvent
 from triage_gate.policy import Policy, Workflow
 from triage_gate.review.feedback import ExampleStore
-from triage_gate.rollout import PolicyRollout, Rollout, segment_of
+from triage_gate.rollout import FlagsUnavailable, PolicyRollout, Rollout, Segment, segment_of
 from triage_gate.triage import breaker, reasons
 from triage_gate.triage.answers import ModelResult, TaskAnswer, calibrate
 from triage_gate.triage.context import dotted, select_fields
-from triage_gate.triage.decision import DecisionMessage, DecisionRecord, Mode, TaskDecision
+from triage_gate.triage.decision import (
+    DecisionMessage,
+    DecisionRecord,
+    Mode,
+    TaskDecision,
+    TicketSnapshot,
+    ticket_key,
+)
 from triage_gate.triage.input_guard import InputVerdict, check_input
 from triage_gate.triage.overrides import Finding, detect
-from triage_gate.triage.pii import mask_pii
 from triage_gate.triage.ports import (
     BreakerStore,
     BudgetStore,
@@ -34,11 +40,15 @@ from triage_gate.triage.ports import (
     LocalModels,
     MessageQueue,
     RemoteModel,
+    TicketClaims,
 )
 from triage_gate.triage.prompt import build_prompt
+from triage_gate.triage.prompt_inputs import Masker, injection_outside_body, prompt_context
 from triage_gate.triage.routing import choose_route
 
-Status = Literal["decided", "duplicate", "rerouted", "not_classified", "watched"]
+Status = Literal["decided", "duplicate", "rerouted", "not_classified", "watched", "already_decided"]
+# Longer than deciding can take (context + model timeouts and retries), so a crashed holder's claim lapses.
+TICKET_LEASE_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -60,9 +70,11 @@ class TriageDeps:
     decisions: DecisionStore
     actions: MessageQueue
     exceptions: MessageQueue
+    claims: TicketClaims
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     rollout: Rollout = field(default_factory=PolicyRollout)
     examples: ExampleStore | None = None  # recent reviewer corrections, used as few-shot examples
+    on_flags_unavailable: Callable[[str], None] = field(default=lambda detail: None)
 
 
 class _WorkflowOff(Exception):
@@ -81,6 +93,7 @@ class _Draft:
     redactions: dict[str, int] = field(default_factory=dict)
     mode: str = "shadow"
     subject: str | None = None
+    snapshot: TicketSnapshot | None = None
 
     def add(self, *codes: str) -> None:
         self.reasons.extend(c for c in codes if c not in self.reasons)
@@ -101,19 +114,38 @@ class TriageService:
             return self._watch(event, *watched)
         if match is None:
             return TriageOutcome("not_classified", detail=f"no workflow classifies {event.source} {event.event_type}")
-        name, workflow = match
+        # Decide once: a ticket is classified by the first classify event that finds it undecided; later
+        # events (a comment, our own write-back echoing back as an update) create no work and no model call.
+        key = ticket_key(event.source, event.ticket_id)
+        claim = self.deps.claims.claim(key, event.dedupe_key, TICKET_LEASE_SECONDS)
+        if claim != "claimed":
+            return TriageOutcome("already_decided", detail=f"ticket {claim}: {key}")
+        try:
+            return self._decide_claimed(event, key, *match)
+        except BaseException:
+            self.deps.claims.release(key, event.dedupe_key)  # a no-op once the ticket is settled
+            raise
+
+    def _decide_claimed(self, event: TicketEvent, key: str, name: str, workflow: Workflow) -> TriageOutcome:
+        decisions = self.deps.decisions
+        earlier = decisions.latest_for_ticket(key)  # decided before ticket claims existed, or claim lost
+        if earlier is not None:
+            self.deps.claims.settle(key, earlier.decision_id)
+            return TriageOutcome("already_decided", earlier, detail=f"ticket decided by {earlier.event_type}")
         try:
             record = self.decide(event, name, workflow)
         except _WorkflowOff:
+            self.deps.claims.release(key, event.dedupe_key)  # undecided: a later event may decide it
             return TriageOutcome("not_classified", detail=f"workflow {name} is off for this segment")
         if not decisions.create(record):  # another delivery of the same event got there first
             raced = decisions.get(event.dedupe_key)
             return self._finish_existing(raced) if raced else TriageOutcome("duplicate")
+        self.deps.claims.settle(key, record.decision_id)
         self._route(record)
         return TriageOutcome("decided", record)
 
     def _watch(self, event: TicketEvent, name: str, workflow: Workflow) -> TriageOutcome:
-        record = self.deps.decisions.latest_for_ticket(event.source, event.account_id, event.ticket_id)
+        record = self.deps.decisions.latest_for_ticket(ticket_key(event.source, event.ticket_id))
         if record is None or record.workflow != name:
             return TriageOutcome("not_classified", detail="no earlier decision for this ticket")
         findings = detect(event, record, workflow)
@@ -127,6 +159,7 @@ class TriageService:
     def _finish_existing(self, record: DecisionRecord) -> TriageOutcome:
         if record.status == "routed":
             return TriageOutcome("duplicate", record)
+        self.deps.claims.settle(record.ticket_key, record.decision_id)  # a crash may have come between
         self._route(record)
         return TriageOutcome("rerouted", record)
 
@@ -147,31 +180,45 @@ class TriageService:
             dotted(documents, workflow.context.customer_tier_field) if workflow.context.customer_tier_field else None
         )
         tier = str(tier_value).lower() if tier_value not in (None, "") else None
-        segment = segment_of(name, event.source, event.ticket_id, documents, tier)
-        draft.mode = self.deps.rollout.mode_for(name, workflow, segment)
+        segment = segment_of(name, event.source, event.ticket_id, documents, tier, event.fields)
+        draft.mode = self._mode(name, workflow, segment)
         if draft.mode == "off":
             raise _WorkflowOff(name)
         subject, text = _ticket_text(event, documents)
-        verdict = _timed(draft, "guardrails", lambda: check_input(text, self.deps.policy.guardrails))
-        draft.add(*verdict.reasons)
-        # Everything that may reach a model is masked: the body (above), the subject and the context.
-        extra = self.deps.policy.guardrails.pii_extra_patterns
-        safe_subject = mask_pii(subject, extra) if subject else None
+        # Everything that may reach a model is masked (the names the context gives us too) and scanned.
+        guardrails = self.deps.policy.guardrails
+        masker = Masker.for_ticket(guardrails, documents)
+        verdict = _timed(
+            draft, "guardrails",
+            lambda: check_input(text, guardrails, names=masker.names, organisations=masker.organisations),
+        )  # fmt: skip
+        safe_subject = masker.text(subject) if subject else None
         fields = select_fields(documents, workflow.context.fields)
-        safe_context = mask_context(fields, extra)
-        # Redactions count what the model would have seen: body, subject and the non-body context.
-        prompt_only = mask_context({k: v for k, v in fields.items() if not k.endswith(_BODY_FIELDS)}, extra)
-        for counts in (safe_subject.redactions if safe_subject else {}, prompt_only.redactions):
-            for kind, n in counts.items():
-                draft.redactions[kind] = draft.redactions.get(kind, 0) + n
-        prompt_context = prompt_only.values
-        draft.subject = safe_subject.text if safe_subject else None
-        self._classify(
-            name, workflow, safe_subject.text if safe_subject else None, verdict, prompt_context, tier, draft
-        )
-        self._apply_rules(workflow, tier, draft)
+        record_context = masker.context(fields, counted=False)
+        context = prompt_context(record_context)
+        masker.context(prompt_context(fields))  # counts what the model would have seen
+        signals = injection_outside_body(safe_subject, context, guardrails.injection_extra_patterns)
+        if signals:  # suspicious text anywhere in the prompt keeps the ticket away from the remote model
+            verdict = replace(
+                verdict, reasons=[*verdict.reasons, reasons.INJECTION_SUSPECTED],
+                injection_signals=[*verdict.injection_signals, *signals],
+            )  # fmt: skip
+        draft.add(*verdict.reasons)
+        draft.redactions.update(masker.counts)
+        draft.subject = safe_subject
+        self._classify(name, workflow, safe_subject, verdict, context, tier, draft)
+        self._apply_rules(workflow, tier, draft, context_known=context_error is None)
+        draft.snapshot = snapshot_of(event.source, documents)
         draft.latency_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
-        return self._record(event, name, workflow, verdict, safe_context.values, context_error, tier, draft)
+        return self._record(event, name, workflow, verdict, record_context, context_error, tier, draft)
+
+    def _mode(self, name: str, workflow: Workflow, segment: Segment) -> str:
+        try:
+            return self.deps.rollout.mode_for(name, workflow, segment)
+        except FlagsUnavailable as exc:
+            # Fail closed: an opt-out we cannot read must not be bypassed. The ticket stays undecided.
+            self.deps.on_flags_unavailable(str(exc))
+            return "off"
 
     def _context(self, event: TicketEvent, workflow: Workflow, draft: _Draft) -> tuple[dict[str, Any], str | None]:
         policy = workflow.context
@@ -259,6 +306,12 @@ class TriageService:
             draft.latency_ms[f"model:{route_name}"] = round((time.perf_counter() - started) * 1000, 2)
             self._record_breaker(breaker_key, success=False)
             return self._fallback(name, workflow, tasks, verdict.text, draft, f"model_error:{exc.kind}", degrade=True)
+        except ModelRequestRejected as exc:
+            # A bug in our request, not an outage: the breaker is not involved; a person sees the ticket.
+            draft.latency_ms[f"model:{route_name}"] = round((time.perf_counter() - started) * 1000, 2)
+            draft.add(reasons.MODEL_REQUEST_REJECTED)
+            why = f"request_rejected:{exc.kind}"
+            return self._fallback(name, workflow, tasks, verdict.text, draft, why, degrade=False)
         draft.latency_ms[f"model:{route_name}"] = round(result.latency_ms, 2)
         self._record_breaker(breaker_key, success=True)
         if result.cost_usd:
@@ -319,9 +372,12 @@ class TriageService:
             )  # fmt: skip
 
     @staticmethod
-    def _apply_rules(workflow: Workflow, tier: str | None, draft: _Draft) -> None:
-        if tier and tier in workflow.rules.vip_tiers and workflow.rules.vip_action == "review":
+    def _apply_rules(workflow: Workflow, tier: str | None, draft: _Draft, *, context_known: bool) -> None:
+        vip_review = workflow.rules.vip_tiers and workflow.rules.vip_action == "review"
+        if vip_review and tier in workflow.rules.vip_tiers:
             draft.add(reasons.VIP_CUSTOMER)
+        elif vip_review and not context_known:
+            draft.add(reasons.CONTEXT_UNAVAILABLE)  # fail closed: the VIP rule cannot be evaluated
         if any(t.label is None for t in draft.tasks.values()) and not draft.reasons:
             draft.add(reasons.MALFORMED_OUTPUT)  # never apply a decision with a missing label
 
@@ -403,6 +459,7 @@ class TriageService:
             context_fields=context_fields,
             context_error=context_error,
             customer_tier=tier,
+            snapshot=draft.snapshot,
             models=sorted({r.model for r in draft.results}),
             raw_outputs=[r.raw for r in draft.results if r.raw is not None],
             rationale=next((r.rationale for r in draft.results if r.rationale), None),
@@ -416,34 +473,6 @@ class TriageService:
 INPUT_TEXT_KEPT = 4000
 EXAMPLES_CACHE_SECONDS = 60
 
-# Context fields that repeat the ticket body: the prompt already carries the (masked) body.
-_BODY_FIELDS = (".description", ".content", ".subject")
-
-
-@dataclass(frozen=True)
-class _MaskedContext:
-    values: dict[str, Any]
-    redactions: dict[str, int]
-
-
-def mask_context(fields: dict[str, Any], extra: dict[str, str]) -> _MaskedContext:
-    """Context values as a model (and the audit record) may see them: strings masked, lists of strings too."""
-    values: dict[str, Any] = {}
-    counts: dict[str, int] = {}
-    for key, value in fields.items():
-        items = value if isinstance(value, list) else [value]
-        masked_items = []
-        for item in items:
-            if isinstance(item, str):
-                masked = mask_pii(item, extra)
-                for kind, n in masked.redactions.items():
-                    counts[kind] = counts.get(kind, 0) + n
-                masked_items.append(masked.text)
-            else:
-                masked_items.append(item)
-        values[key] = masked_items if isinstance(value, list) else masked_items[0]
-    return _MaskedContext(values, counts)
-
 
 def _merge(*counts: dict[str, int]) -> dict[str, int]:
     merged: dict[str, int] = {}
@@ -451,6 +480,16 @@ def _merge(*counts: dict[str, int]) -> dict[str, int]:
         for kind, n in count_map.items():
             merged[kind] = merged.get(kind, 0) + n
     return merged
+
+
+def snapshot_of(source: str, documents: dict[str, Any]) -> TicketSnapshot | None:
+    """The ticket's change stamp as read now: write-back updates only the ticket we decided on."""
+    ticket = documents.get("ticket") or {}
+    names = ("updated_at", "created_at") if source == "zendesk" else ("hs_lastmodifieddate", "createdate")
+    updated, created = (ticket.get(n) for n in names)
+    if not updated:
+        return None
+    return TicketSnapshot(updated_at=str(updated), created_at=str(created) if created else None)
 
 
 def _ticket_text(event: TicketEvent, documents: dict[str, Any]) -> tuple[str | None, str]:

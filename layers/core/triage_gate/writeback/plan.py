@@ -1,8 +1,15 @@
-"""What to write for a decision: pure mapping from labels to vendor fields, per the policy and the mode."""
+"""What to write for a decision: pure mapping from labels to vendor fields, per the policy and the mode.
+
+A plan names each field it writes in one flat vocabulary (``group_id``, ``priority``, ``type``,
+``custom_field:<id>`` for Zendesk; the property name for HubSpot), so that fields a human owns can be
+taken out of it (``WritePlan.without``) and the note can say which were kept.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from triage_gate.policy import Workflow
@@ -10,13 +17,27 @@ from triage_gate.triage import reasons
 from triage_gate.triage.decision import DecisionMessage
 
 NOTE_MARKER = "triage-gate decision"
+CUSTOM_FIELD = "custom_field:"
+
+
+@dataclass(frozen=True)
+class HumanChange:
+    """A field a person set on the ticket: the AI never writes it again unless a reviewer says so."""
+
+    field: str
+    value: Any
+    by: str | None = None
+    at: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "by": self.by, "at": self.at}
 
 
 @dataclass(frozen=True)
 class WritePlan:
     source: str
     ticket_id: str
-    fields: dict[str, Any] = field(default_factory=dict)  # Zendesk ticket fields / HubSpot properties
+    fields: dict[str, Any] = field(default_factory=dict)  # flat names (see the module doc) → value
     tags: list[str] = field(default_factory=list)  # Zendesk only: added, never replacing the list
     note: str | None = None
 
@@ -24,47 +45,78 @@ class WritePlan:
     def empty(self) -> bool:
         return not (self.fields or self.tags or self.note)
 
+    def without(self, names: Iterable[str]) -> WritePlan:
+        dropped = set(names)
+        return replace(self, fields={k: v for k, v in self.fields.items() if k not in dropped})
+
+    def without_note(self) -> WritePlan:
+        return replace(self, note=None)
+
 
 def decision_ref(decision_id: str) -> str:
     """A short stable reference printed in the note, used to find a note we already wrote."""
-    import hashlib
-
     return hashlib.sha256(decision_id.encode()).hexdigest()[:12]
 
 
-def plan_writeback(message: DecisionMessage, workflow: Workflow) -> WritePlan:
+def plan_writeback(
+    message: DecisionMessage, workflow: Workflow, kept: Mapping[str, HumanChange] | None = None
+) -> WritePlan:
+    """The fields, tags and note for ``message``; fields in ``kept`` (a human owns them) are left alone."""
     if message.mode == "shadow":  # shadow writes nothing, whatever the action says
         return WritePlan(message.source, message.ticket_id)
-    note = note_text(message) if workflow.writeback.note or message.mode == "assist" else None
+    kept = kept or {}
+    note = note_text(message, kept) if workflow.writeback.note or message.mode == "assist" else None
     if message.mode != "auto":  # assist: a suggestion in a note; the fields stay as they are
         return WritePlan(message.source, message.ticket_id, note=note)
-    fields: dict[str, Any] = {}
-    tags: list[str] = []
     if message.source == "zendesk":
-        for task, label in message.labels.items():
-            mapped = workflow.writeback.zendesk.get(task, {}).get(label or "")
-            if mapped is None:
-                continue
-            values = mapped.model_dump(exclude_none=True, exclude={"tags", "custom_fields"})
-            fields.update(values)
-            if mapped.custom_fields:
-                existing = {f["id"]: f for f in fields.get("custom_fields", [])}
-                existing.update({k: {"id": k, "value": v} for k, v in mapped.custom_fields.items()})
-                fields["custom_fields"] = list(existing.values())
-            tags.extend(t for t in mapped.tags if t not in tags)
+        fields, tags = _zendesk_fields(message, workflow)
         tags.insert(0, workflow.writeback.marker_tag)
     else:
-        for task, label in message.labels.items():
-            mapped_hs = workflow.writeback.hubspot.get(task, {}).get(label or "")
-            if mapped_hs is not None:
-                fields.update(mapped_hs.properties)
-    return WritePlan(message.source, message.ticket_id, fields=fields, tags=tags, note=note)
+        fields, tags = _hubspot_fields(message, workflow), []
+    plan = WritePlan(message.source, message.ticket_id, fields=fields, tags=tags, note=note)
+    return plan.without(kept)
 
 
-def note_text(message: DecisionMessage) -> str:
+def _zendesk_fields(message: DecisionMessage, workflow: Workflow) -> tuple[dict[str, Any], list[str]]:
+    fields: dict[str, Any] = {}
+    tags: list[str] = []
+    for task, label in message.labels.items():
+        mapped = workflow.writeback.zendesk.get(task, {}).get(label or "")
+        if mapped is None:
+            continue
+        fields.update(mapped.model_dump(exclude_none=True, exclude={"tags", "custom_fields"}))
+        fields.update({f"{CUSTOM_FIELD}{k}": v for k, v in mapped.custom_fields.items()})
+        tags.extend(t for t in mapped.tags if t not in tags)
+    return fields, tags
+
+
+def _hubspot_fields(message: DecisionMessage, workflow: Workflow) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for task, label in message.labels.items():
+        mapped = workflow.writeback.hubspot.get(task, {}).get(label or "")
+        if mapped is not None:
+            fields.update(mapped.properties)
+    return fields
+
+
+def zendesk_ticket_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The flat plan fields as Zendesk's ticket object spells them (custom fields as a list of {id, value})."""
+    ticket = {k: v for k, v in fields.items() if not k.startswith(CUSTOM_FIELD)}
+    custom = [
+        {"id": int(k.removeprefix(CUSTOM_FIELD)), "value": v} for k, v in fields.items() if k.startswith(CUSTOM_FIELD)
+    ]
+    if custom:
+        ticket["custom_fields"] = custom
+    return ticket
+
+
+def note_text(message: DecisionMessage, kept: Mapping[str, HumanChange] | None = None) -> str:
     verb = "applied" if message.mode == "auto" else "suggests"
     lines = [f"AI triage {verb}:"]
     for task, label in message.labels.items():
+        if task in message.corrected_tasks:
+            lines.append(f"- {task}: {label} (set by reviewer)")
+            continue
         confidence = message.confidence.get(task)
         shown = f"{confidence:.2f}" if confidence is not None else "n/a"
         lines.append(f"- {task}: {label} (calibrated confidence {shown})")
@@ -72,5 +124,7 @@ def note_text(message: DecisionMessage) -> str:
         lines.append(
             "Needs a human because: " + "; ".join(reasons.DESCRIPTIONS.get(r, r) for r in message.reason_codes)
         )
+    if kept:
+        lines.append("Kept what a person set: " + ", ".join(sorted(kept)))
     lines.append(f"({NOTE_MARKER} {decision_ref(message.decision_id)}, policy {message.policy_version})")
     return "\n".join(lines)

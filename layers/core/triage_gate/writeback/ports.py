@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from triage_gate.writeback.plan import WritePlan
+from triage_gate.writeback.plan import HumanChange, WritePlan
+
+
+@dataclass(frozen=True)
+class TicketState:
+    """The ticket as write-back read it just now."""
+
+    stamp: str | None  # Zendesk `updated_at` (the next safe update's `updated_stamp`); HubSpot lastmodified
+    # Planned fields a person set: since the ticket was created, or since ``since`` when a reviewer decided.
+    human_changes: Mapping[str, HumanChange] = field(default_factory=dict)
+    has_note: bool = False  # this decision's note is already on the ticket (an earlier attempt landed)
 
 
 class VendorWriter(Protocol):
-    def apply_fields(self, plan: WritePlan, deadline: float) -> None:
-        """Set fields/properties and add tags. Idempotent. Raises VendorError subclasses."""
+    # True when an update can be made conditional on the stamp (Zendesk safe_update); HubSpot has no such thing.
+    conditional: bool
+
+    def read(
+        self, plan: WritePlan, *, since: str | None, note_ref: str, look_for_note: bool, deadline: float
+    ) -> TicketState:
+        """The ticket's stamp, who set the planned fields, and (when asked) whether our note is there."""
         ...
 
-    def has_note(self, plan: WritePlan, ref: str, deadline: float) -> bool:
-        """Whether a note carrying ``ref`` is already on the ticket (after an interrupted attempt)."""
-        ...
+    def update(self, plan: WritePlan, stamp: str | None, deadline: float) -> None:
+        """Fields, added tags and the note, in as few calls as the vendor allows.
 
-    def add_note(self, plan: WritePlan, deadline: float) -> None: ...
+        Raises UpdateConflict when the ticket changed since ``stamp`` (conditional writers), other
+        VendorError subclasses otherwise.
+        """
+        ...
 
 
 class WritebackLedger(Protocol):
