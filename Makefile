@@ -43,7 +43,7 @@ tools: $(SAM_VENV)/.installed ## install the SAM CLI and cfn-lint in their own v
 
 test: lint typecheck template-lint pytest ## everything CI checks: ruff, mypy, cfn-lint, sam validate, pytest
 
-lint: venv ## ruff lint + format check
+lint: venv ## ruff lint (with the complexity gate: no function over 10) + format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
@@ -51,13 +51,15 @@ format: venv ## apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-typecheck: venv ## mypy (strict) on the package and the local runner
+typecheck: venv ## mypy (strict) on the runtime package, the tools, the local runner and functions/
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --explicit-package-bases functions
 
-template-lint: tools ## cfn-lint and sam validate --lint on template.yaml
-	$(CFN_LINT) template.yaml
+template-lint: tools ## cfn-lint and sam validate --lint on template.yaml and its nested monitoring stack
+	$(CFN_LINT) template.yaml infra/monitoring/template.yaml
 	$(SAM) validate --lint --template template.yaml
 	$(SAM) validate --template template.yaml
+	$(SAM) validate --lint --template infra/monitoring/template.yaml
 
 pytest: venv ## the test suite (unit, contract, integration)
 	$(VENV)/bin/pytest -m "not e2e" --cov --cov-report=term:skip-covered
@@ -68,10 +70,23 @@ unit: venv ## unit tests only (no network)
 integration: venv ## integration tests (moto, fake vendors, local runner on loopback)
 	$(VENV)/bin/pytest tests/integration
 
-build: venv tools ## sam build (the layer holds the package and its dependencies)
+# What only developers and operators run (infra/tools, infra/local): the built layer must hold none of it.
+LAYER_DIR      := .aws-sam/build/CoreLayer/python
+LAYER_DEV_ONLY := triage_tools triage_local triage_gate/cli.py triage_gate/evaluation \
+                  triage_gate/localmodel/train.py triage_gate/adapters/memory.py
+
+build: venv tools ## sam build (the layer holds the package and its dependencies, and no tool code)
 	$(SAM) build --template template.yaml
-	@test -f .aws-sam/build/CoreLayer/python/triage_gate/__init__.py || { echo "built layer lacks triage_gate"; exit 1; }
-	@test -d .aws-sam/build/CoreLayer/python/pydantic_core || { echo "built layer lacks its dependencies"; exit 1; }
+	@test -f $(LAYER_DIR)/triage_gate/__init__.py || { echo "built layer lacks triage_gate"; exit 1; }
+	@test -d $(LAYER_DIR)/pydantic_core || { echo "built layer lacks its dependencies"; exit 1; }
+	@found=""; for path in $(LAYER_DEV_ONLY); do test ! -e "$(LAYER_DIR)/$$path" || found="$$found $$path"; done; \
+	if [ -n "$$found" ]; then \
+		echo "built layer holds tool code:$$found" >&2; \
+		echo "  dev and operator code belongs in infra/tools/triage_tools, never under layers/core/" >&2; \
+		echo "  (a leftover directory of only __pycache__ counts too: remove it from layers/core/)" >&2; \
+		exit 1; \
+	fi
+	@echo "layer check: none of $(LAYER_DEV_ONLY) in $(LAYER_DIR)"
 	@echo "layer: $$(du -sh .aws-sam/build/CoreLayer | cut -f1) (triage_gate + dependencies)"
 
 demo: venv ## run the whole pipeline locally on the embedded defaults and show what happened

@@ -5,12 +5,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from triage_gate.compose import review_backlog
+from triage_gate.compose.common import Lazy
 from triage_gate.observability import logger, metrics
-from triage_gate.review.endpoint import run_backlog
+
+SERVICE = Lazy(review_backlog.build)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    metrics.add_metric(name="BacklogRuns", unit="Count", value=1)
-    return {"workflows": run_backlog()}
+    return {"workflows": review_backlog.run(SERVICE.get())}

@@ -4,12 +4,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from triage_gate.compose import slack_actions
+from triage_gate.compose.common import Lazy
 from triage_gate.observability import logger, metrics
-from triage_gate.review.endpoint import handle_interaction_event
+
+SERVICE = Lazy(slack_actions.build)  # built at the first click, kept while the instance is warm
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    metrics.add_metric(name="SlackInteractions", unit="Count", value=1)
-    return handle_interaction_event(event)
+    return slack_actions.handle(event, SERVICE)

@@ -1,7 +1,10 @@
 """`make bench`: IngestFunction's cold import and per-event CPU cost, side by side with references.
 
-Numbers, not pass/fail: this machine is noisy. Targets (issue #2): handler import within 100 ms of
-`import boto3`; under 1 ms CPU per event; the HubSpot 100-event batch reported too.
+Numbers, not pass/fail: this machine is noisy. Targets (issue #2): a cold start (import the handler and
+build its service — the SQS and DynamoDB clients and the secret provider, everything before the first
+network call) within 100 ms of importing boto3 and building the same two clients; under 1 ms CPU per
+event; the HubSpot 100-event batch reported too. The handler imports boto3 itself, so its bare import
+time is reported next to `import boto3`, not judged.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core"), str(ROOT / "infra" / "local")]
+sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core"), str(ROOT / "infra" / "local"), str(ROOT / "infra" / "tools")]
 
 IMPORT_RUNS = 7
 
@@ -30,7 +33,15 @@ def cold_import_ms(statement: str, extra_path: Sequence[Path] = ()) -> float:
     """Median wall time of ``statement`` in a fresh interpreter (bytecode already compiled)."""
     code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in extra_path)}
+    # Compiled bytecode on both sides: site-packages was compiled by pip; our modules must be too, or the
+    # handler pays for compiling itself while the reference does not.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update({"POWERTOOLS_SERVICE_NAME": "bench", "AWS_DEFAULT_REGION": "us-east-1"})
+    # What the template gives IngestFunction, so `app.SERVICE.get()` builds the deployed service: the SQS and
+    # DynamoDB clients and the Secrets Manager provider (no network call until the first request).
+    env.update({"TRIAGE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/triage",
+                "DEDUPE_TABLE_NAME": "dedupe", "TRIAGE_SECRET_ID": "triage-gate/bench/vendor",
+                "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})  # fmt: skip
     subprocess.run([sys.executable, "-c", statement], env=env, check=True, capture_output=True)  # warm pyc
     samples = []
     for _ in range(IMPORT_RUNS):
@@ -97,21 +108,23 @@ def handler_benchmarks() -> dict[str, float]:
     )
     import importlib.util
 
-    from tests.factories import load_event, make_secrets, sign_hubspot, sign_zendesk
+    from tests.builders import load_event, make_secrets, sign_hubspot, sign_zendesk
 
-    from triage_gate import wiring
-    from triage_gate.adapters.memory import StaticSecrets
-    from triage_gate.config import ingest_settings
+    from triage_gate.compose.common import Lazy
+    from triage_gate.compose.ingest import Ingest
+    from triage_gate.config import IngestSettings
     from triage_gate.intake.service import IntakeService
     from triage_local.worker import LocalLambdaContext
+    from triage_tools.memory import StaticSecrets
 
-    service = IntakeService(ingest_settings(), StaticSecrets(make_secrets()), AlwaysNewDedupe(), DiscardQueue())
-    wiring.intake_service = lambda: service  # type: ignore[assignment]
+    settings = IngestSettings.from_env()
+    service = IntakeService(settings, StaticSecrets(make_secrets()), AlwaysNewDedupe(), DiscardQueue())
     spec = importlib.util.spec_from_file_location("ingest_app", ROOT / "functions" / "ingest" / "app.py")
     assert spec
     assert spec.loader
     app = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(app)
+    app.SERVICE = Lazy.of(Ingest(service, settings.retry_after_seconds))  # AWS stubbed: in-memory store and queue
     context = LocalLambdaContext(int(time.time() * 1000) + 3_600_000)
 
     zendesk = sign_zendesk(load_event("ingest__zendesk_ticket_created.json"))
@@ -160,17 +173,16 @@ def main() -> int:
     boto3_clients_ms = cold_import_ms("import boto3; boto3.client('sqs'); boto3.client('dynamodb')")
     handler_ms = cold_import_ms("import app", ingest_path)
     first_request_ms = cold_import_ms(
-        "import app; import triage_gate.wiring, triage_gate.adapters.aws as a, triage_gate.adapters.sqs_queue, "
-        "triage_gate.adapters.dedupe_table, triage_gate.adapters.secrets; "
-        "from aws_lambda_powertools.utilities import parameters; a.client('sqs'); a.client('dynamodb')",
+        "import app; app.SERVICE.get()",
         ingest_path,
     )
     numbers = handler_benchmarks()
     rows = [
-        ("cold import: ingest handler module", f"{handler_ms:8.1f} ms", f"import boto3 {boto3_ms:8.1f} ms",
-         f"≤ boto3 + 100 ms ({boto3_ms + 100:.0f} ms)", handler_ms <= boto3_ms + 100),
-        ("cold start incl. SQS+DynamoDB clients", f"{first_request_ms:8.1f} ms",
-         f"boto3+2 clients {boto3_clients_ms:5.1f} ms", "(reported)", True),
+        ("cold start: import handler + build its service", f"{first_request_ms:8.1f} ms",
+         f"boto3 + same 2 clients {boto3_clients_ms:6.1f} ms", f"≤ ref + 100 ms ({boto3_clients_ms + 100:.0f} ms)",
+         first_request_ms <= boto3_clients_ms + 100),
+        ("cold import: handler module (boto3 included)", f"{handler_ms:8.1f} ms",
+         f"import boto3 {boto3_ms:8.1f} ms", "(reported)", True),
         ("CPU per Zendesk event (handler)", f"{numbers['zendesk_event_us']:8.1f} µs",
          f"HMAC+json.loads {numbers['reference_us']:6.1f} µs", "< 1000 µs", numbers["zendesk_event_us"] < 1000),
         ("CPU per HubSpot event (100-event batch)", f"{numbers['hubspot_batch_us'] / 100:8.1f} µs",

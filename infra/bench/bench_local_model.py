@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / "layers" / "core")]
+sys.path[:0] = [str(ROOT / "layers" / "core"), str(ROOT / "infra" / "tools")]
 DATA = ROOT.parent / "shared" / "data"
 
 SEED = 0
@@ -87,7 +87,7 @@ def stratified_split(labels: Sequence[str], test_share: float, seed: int) -> tup
 
 
 def score(truth: Sequence[str], predicted: Sequence[str], confidence: Sequence[float]) -> tuple[float, float, float]:
-    from triage_gate.localmodel import accuracy, expected_calibration_error, macro_f1
+    from triage_tools.training import accuracy, expected_calibration_error, macro_f1
 
     correct = [t == p for t, p in zip(truth, predicted, strict=True)]
     return accuracy(truth, predicted), macro_f1(truth, predicted), expected_calibration_error(confidence, correct)
@@ -104,7 +104,8 @@ def time_per_call_us(fn: Callable[[str], Any], texts: Sequence[str]) -> float:
 
 
 def run_ours(train_x: list[str], train_y: list[str], test_x: list[str], test_y: list[str]) -> Result:
-    from triage_gate.localmodel import TextClassifier, train
+    from triage_gate.localmodel import TextClassifier
+    from triage_tools.training import train
 
     start = time.perf_counter()
     model = train(train_x, train_y, seed=SEED)

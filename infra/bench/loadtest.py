@@ -515,6 +515,118 @@ def _notes(sandboxes: Sandboxes) -> dict[str, list[str]]:
     return found
 
 
+@dataclass
+class IntakeTally:
+    """What intake answered, per event."""
+
+    outcome: Counter[str] = field(default_factory=Counter)
+    accepted: dict[str, tuple[str, str]] = field(default_factory=dict)  # dedupe key -> (source, event type)
+    accepted_twice: int = 0
+    http: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def of(cls, plan: Plan) -> IntakeTally:
+        tally = cls()
+        for request in plan.requests:
+            tally.http[f"{request.status}"] += 1
+            tally.add(request)
+        return tally
+
+    def add(self, request: Any) -> None:
+        answer = request.answer or {}
+        if request.status is None or request.status >= 500:
+            self.outcome["no answer / 5xx after retries"] += len(request.events)
+            return
+        if request.status >= 400:
+            self.outcome["rejected (request 4xx)"] += len(request.events)
+            self.reasons[f"{request.kind} → {request.status} {answer.get('error')}"] += 1
+            return
+        listed = answer.get("events") or []
+        if len(listed) != len(request.events):
+            self.outcome["answer does not list every event"] += len(request.events) - len(listed)
+        for entry in listed:
+            status = entry.get("status")
+            self.outcome[{"accepted": "accepted", "duplicate": "duplicate", "ignored": "ignored",
+                          "rejected": "rejected (event)"}.get(status, f"status {status}")] += 1  # fmt: skip
+            if status == "accepted":
+                key = entry["dedupe_key"]
+                self.accepted_twice += key in self.accepted
+                self.accepted[key] = request.events[entry["index"]]
+
+
+@dataclass
+class Fates:
+    """What became of each accepted event."""
+
+    fate: Counter[str] = field(default_factory=Counter)
+    detail: Counter[str] = field(default_factory=Counter)
+    latencies: list[float] = field(default_factory=list)
+    unaccounted: list[str] = field(default_factory=list)
+
+    def add(self, key: str, record: DecisionRecord | None, dlq: str | None, classified: bool) -> None:
+        if record is not None:
+            self.latencies.append((record.created_at - record.occurred_at).total_seconds() * 1000)
+            self._decided(key, record)
+        elif dlq is not None:
+            self.fate["DLQ"] += 1
+            self.detail[f"DLQ: {dlq}"] += 1
+        elif not classified:
+            self.fate["not classified"] += 1
+        else:
+            self.unaccounted.append(key)
+
+    def _decided(self, key: str, record: DecisionRecord) -> None:
+        if record.status != "routed":
+            self.fate["decided but never routed"] += 1
+            self.unaccounted.append(key)
+        elif record.action == "apply":
+            self.fate["applied"] += 1
+            self.detail[f"apply: write-back {(record.writeback or {}).get('status', 'none')}"] += 1
+        elif record.action == "review":
+            self.fate["in review"] += 1
+            self.detail[f"review: {(record.review or {}).get('state', 'not posted to Slack')}"] += 1
+        else:
+            self.fate["shadow (record only)"] += 1
+            self.detail[f"record: mode {record.mode}"] += 1
+
+
+def _records(items: list[dict[str, Any]]) -> dict[str, DecisionRecord]:
+    records = {}
+    for item in items:
+        record = DecisionRecord.model_validate_json(item["record"]["S"])
+        record.status = "routed" if item["status"]["S"] == "routed" else "decided"
+        record.writeback = json.loads(item["writeback"]["S"]) if "writeback" in item else None
+        review_state = item.get("review_state", {}).get("S")
+        record.review = {"state": review_state} if review_state else None
+        records[record.decision_id] = record
+    return records
+
+
+def _fates(tally: IntakeTally, records: dict[str, DecisionRecord], dlqs: dict[str, Counter[str]], policy: Any) -> Fates:
+    in_dlq = {key: queue for queue, keys in dlqs.items() for key in keys}
+    fates = Fates()
+    for key, (source, event_type) in tally.accepted.items():
+        classified = policy.workflow_for(source, event_type) is not None
+        if records.get(key) is None and key not in in_dlq and not classified:
+            fates.detail[f"not classified: {source} {event_type}"] += 1
+        fates.add(key, records.get(key), in_dlq.get(key), classified)
+    for queue, keys in dlqs.items():  # write-back / review DLQs hold decisions (counted above as decided)
+        for key, n in keys.items():
+            if key not in tally.accepted:
+                fates.detail[f"DLQ {queue}: message not from this run's intake ({key[:40]})"] += n
+    return fates
+
+
+def _note_counts(notes: dict[str, list[str]], records: dict[str, DecisionRecord]) -> tuple[int, int, int]:
+    """(duplicate AI notes for one decision, all notes, notes without an apply decision)."""
+    duplicate = sum(n - 1 for refs in notes.values() for n in Counter(refs).values() if n > 1)
+    total = sum(len(refs) for refs in notes.values())
+    applied = {decision_ref(r.decision_id) for r in records.values() if r.action == "apply" and r.mode != "shadow"}
+    stray = sum(1 for refs in notes.values() for ref in refs if ref not in applied)
+    return duplicate, total, stray
+
+
 def report(
     plan: Plan,
     sender: Sender,
@@ -532,107 +644,18 @@ def report(
     function_hwm: dict[str, int],
 ) -> None:
     sent_events = sum(len(r.events) for r in plan.requests)
-    # 1. What intake answered, per event.
-    outcome: Counter[str] = Counter()
-    accepted: dict[str, tuple[str, str]] = {}  # dedupe key -> (source, event type)
-    accepted_twice = 0
-    http: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
-    for request in plan.requests:
-        http[f"{request.status}"] += 1
-        answer = request.answer or {}
-        if request.status is None or request.status >= 500:
-            outcome["no answer / 5xx after retries"] += len(request.events)
-            continue
-        if request.status >= 400:
-            outcome["rejected (request 4xx)"] += len(request.events)
-            reasons[f"{request.kind} → {request.status} {answer.get('error')}"] += 1
-            continue
-        listed = answer.get("events") or []
-        if len(listed) != len(request.events):
-            outcome["answer does not list every event"] += len(request.events) - len(listed)
-        for entry in listed:
-            status = entry.get("status")
-            outcome[{"accepted": "accepted", "duplicate": "duplicate", "ignored": "ignored",
-                     "rejected": "rejected (event)"}.get(status, f"status {status}")] += 1  # fmt: skip
-            if status == "accepted":
-                key = entry["dedupe_key"]
-                accepted_twice += key in accepted
-                accepted[key] = request.events[entry["index"]]
-    # 2. What became of each accepted event.
-    records = {}
-    for item in items:
-        record = DecisionRecord.model_validate_json(item["record"]["S"])
-        record.status = "routed" if item["status"]["S"] == "routed" else "decided"
-        record.writeback = json.loads(item["writeback"]["S"]) if "writeback" in item else None
-        review_state = item.get("review_state", {}).get("S")
-        record.review = {"state": review_state} if review_state else None
-        records[record.decision_id] = record
-    in_dlq = {key: queue for queue, keys in dlqs.items() for key in keys}
-    fate: Counter[str] = Counter()
-    detail: Counter[str] = Counter()
-    latencies: list[float] = []
-    unaccounted: list[str] = []
-    for key, (source, event_type) in accepted.items():
-        record = records.get(key)
-        if record is not None:
-            latencies.append((record.created_at - record.occurred_at).total_seconds() * 1000)
-            if record.status != "routed":
-                fate["decided but never routed"] += 1
-                unaccounted.append(key)
-            elif record.action == "apply":
-                fate["applied"] += 1
-                detail[f"apply: write-back {(record.writeback or {}).get('status', 'none')}"] += 1
-            elif record.action == "review":
-                fate["in review"] += 1
-                detail[f"review: {(record.review or {}).get('state', 'not posted to Slack')}"] += 1
-            else:
-                fate["shadow (record only)"] += 1
-                detail[f"record: mode {record.mode}"] += 1
-        elif key in in_dlq:
-            fate["DLQ"] += 1
-            detail[f"DLQ: {in_dlq[key]}"] += 1
-        elif policy.workflow_for(source, event_type) is None:
-            fate["not classified"] += 1
-            detail[f"not classified: {source} {event_type}"] += 1
-        else:
-            unaccounted.append(key)
-    for queue, keys in dlqs.items():  # write-back / review DLQs hold decisions (counted above as decided)
-        for key, n in keys.items():
-            if key not in accepted:
-                detail[f"DLQ {queue}: message not from this run's intake ({key[:40]})"] += n
-    extra_records = len(set(records) - set(accepted))
-    answered = sum(outcome.values())
+    tally = IntakeTally.of(plan)
+    records = _records(items)
+    fates = _fates(tally, records, dlqs, policy)
+    outcome, fate = tally.outcome, fates.fate
     rejected = outcome["rejected (request 4xx)"] + outcome["rejected (event)"]
     pipeline = sum(fate.values()) - fate["decided but never routed"]
     lost = sent_events - (rejected + outcome["duplicate"] + outcome["ignored"] + pipeline)
-    # 3. Duplicate write-backs: more than one AI note for one decision.
-    duplicate_notes = 0
-    notes_total = 0
-    for refs in notes.values():
-        notes_total += len(refs)
-        duplicate_notes += sum(n - 1 for n in Counter(refs).values() if n > 1)
-    applied_refs = {decision_ref(r.decision_id) for r in records.values() if r.action == "apply" and r.mode != "shadow"}
-    stray_notes = sum(1 for refs in notes.values() for ref in refs if ref not in applied_refs)
-
-    requests_total = len(plan.requests)
-    print()
-    print("Intake (HTTP answers)")
-    print(f"  requests by status: {dict(sorted(http.items()))}; retried after 5xx/errors: {dict(sender.retries)}")
-    for reason, n in sorted(reasons.items()):
-        print(f"    {n:5d} x {reason}")
-    print(f"  per event: {dict(outcome)}" + (f"; accepted twice: {accepted_twice}" if accepted_twice else ""))
-    print("What became of the accepted events")
-    for name, n in sorted(detail.items()):
-        print(f"  {n:6d}  {name}")
-    if extra_records:
-        print(f"  ({extra_records} decision records not from this run's accepted events: warm-up or demo)")
-    print(f"Queues after the run: {json.dumps({k: v['visible'] + v['in_flight'] for k, v in depths.items()})}")
-    print()
-    lat = [x for x in latencies if x == x]
+    duplicate_notes, notes_total, stray_notes = _note_counts(notes, records)
+    _print_intake(tally, sender, fates, records, depths)
+    lat = [x for x in fates.latencies if x == x]
     fmt_ms = "{:,.0f} ms".format
     mib = 1024
-    hwm = ", ".join(f"{k.removesuffix('Function')} {v / mib:.0f}" for k, v in sorted(function_hwm.items()))
     rows = [
         ("events sent (received)", f"{sent_events:,}", ">= 2,000", sent_events >= 2000),
         ("  rejected (4xx + per-event)", f"{rejected:,}", "~5% (invalid)", None),
@@ -643,11 +666,11 @@ def report(
         ("  shadow (record only)", f"{fate['shadow (record only)']:,}", "-", None),
         ("  not classified", f"{fate['not classified']:,}", "-", None),
         ("  DLQ", f"{fate['DLQ']:,}", "-", None),
-        ("unaccounted events", f"{lost:,}", "0", lost == 0 and not unaccounted),
+        ("unaccounted events", f"{lost:,}", "0", lost == 0 and not fates.unaccounted),
         ("duplicate write-backs (AI notes)", f"{duplicate_notes} of {notes_total} notes", "0", duplicate_notes == 0),
         ("notes without an apply decision", f"{stray_notes}", "0", stray_notes == 0),
-        ("intake throughput", f"{sent_events / send_seconds:,.0f} events/s, {requests_total / send_seconds:,.1f} req/s",
-         "-", None),
+        ("intake throughput",
+         f"{sent_events / send_seconds:,.0f} events/s, {len(plan.requests) / send_seconds:,.1f} req/s", "-", None),
         ("send phase", f"{send_seconds:,.1f} s", "-", None),
         ("end-to-end p50 / p95 / p99", " / ".join(fmt_ms(percentile(lat, p)) for p in (50, 95, 99)),
          "-", None),
@@ -658,13 +681,8 @@ def report(
         ("peak RSS: runner process", f"{self_rss / mib:,.0f} MiB", "-", None),
         ("peak RSS: largest function worker", f"{children_rss / mib:,.0f} MiB", "-", None),
     ]  # fmt: skip
-    width = max(len(r[0]) for r in rows) + 2
-    vwidth = max(len(r[1]) for r in rows) + 2
-    print(f"{'figure':<{width}}{'measured':<{vwidth}}{'target':<18}met")
-    print("-" * (width + vwidth + 22))
-    for name, value, target, met in rows:
-        mark = "" if met is None else ("yes" if met else "NO")
-        print(f"{name:<{width}}{value:<{vwidth}}{target:<18}{mark}")
+    _print_rows(rows)
+    hwm = ", ".join(f"{k.removesuffix('Function')} {v / mib:.0f}" for k, v in sorted(function_hwm.items()))
     print(f"peak RSS per function worker (MiB, VmHWM): {hwm}")
     print(
         f"check: received {sent_events:,} = rejected {rejected:,} + duplicates {outcome['duplicate']:,} + ignored "
@@ -672,15 +690,46 @@ def report(
         f"{fate['shadow (record only)']:,} + not classified {fate['not classified']:,} + DLQ {fate['DLQ']:,}) "
         f"+ unaccounted {lost:,}"
     )
-    if answered != sent_events:
-        print(f"  note: intake answered for {answered:,} of {sent_events:,} events")
-    if unaccounted:
-        print(f"  accepted but with no decision, DLQ entry or not-classified reason: {unaccounted[:5]}")
+    if sum(outcome.values()) != sent_events:
+        print(f"  note: intake answered for {sum(outcome.values()):,} of {sent_events:,} events")
+    if fates.unaccounted:
+        print(f"  accepted but with no decision, DLQ entry or not-classified reason: {fates.unaccounted[:5]}")
     missed = [name.strip() for name, _, _, met in rows if met is False]
-    if missed:
-        print(f"NOT MET: {', '.join(missed)}")
-    else:
-        print("ALL TARGETS MET: every event accounted for, no duplicate write-backs")
+    print(
+        f"NOT MET: {', '.join(missed)}"
+        if missed
+        else "ALL TARGETS MET: every event accounted for, no duplicate write-backs"
+    )
+
+
+def _print_intake(
+    tally: IntakeTally, sender: Sender, fates: Fates, records: dict[str, DecisionRecord], depths: dict[str, Any]
+) -> None:
+    print()
+    print("Intake (HTTP answers)")
+    print(f"  requests by status: {dict(sorted(tally.http.items()))}; retried after 5xx/errors: {dict(sender.retries)}")
+    for reason, n in sorted(tally.reasons.items()):
+        print(f"    {n:5d} x {reason}")
+    twice = f"; accepted twice: {tally.accepted_twice}" if tally.accepted_twice else ""
+    print(f"  per event: {dict(tally.outcome)}{twice}")
+    print("What became of the accepted events")
+    for name, n in sorted(fates.detail.items()):
+        print(f"  {n:6d}  {name}")
+    extra_records = len(set(records) - set(tally.accepted))
+    if extra_records:
+        print(f"  ({extra_records} decision records not from this run's accepted events: warm-up or demo)")
+    print(f"Queues after the run: {json.dumps({k: v['visible'] + v['in_flight'] for k, v in depths.items()})}")
+    print()
+
+
+def _print_rows(rows: list[tuple[str, str, str, bool | None]]) -> None:
+    width = max(len(r[0]) for r in rows) + 2
+    vwidth = max(len(r[1]) for r in rows) + 2
+    print(f"{'figure':<{width}}{'measured':<{vwidth}}{'target':<18}met")
+    print("-" * (width + vwidth + 22))
+    for name, value, target, met in rows:
+        mark = "" if met is None else ("yes" if met else "NO")
+        print(f"{name:<{width}}{value:<{vwidth}}{target:<18}{mark}")
 
 
 if __name__ == "__main__":

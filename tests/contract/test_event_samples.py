@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from tests.factories import EVENTS_DIR, load_event, make_service, sign_hubspot, sign_zendesk
+from tests.builders import EVENTS_DIR, load_event, make_service, sign_hubspot, sign_zendesk
 from triage_gate.config import DEFAULT_HUBSPOT_EVENT_TYPES, DEFAULT_ZENDESK_EVENT_TYPES
-from triage_gate.intake.http import WebhookRequest
+from triage_gate.http import WebhookRequest
 from triage_gate.intake.hubspot import parse_hubspot
 from triage_gate.intake.outcomes import Ignored, Parsed
 from triage_gate.intake.zendesk import parse_zendesk
 from triage_gate.messages import TicketEvent
 
-SAMPLES = sorted(p.name for p in EVENTS_DIR.glob("*.json"))
+SAMPLES = sorted(p.name for p in EVENTS_DIR.glob("ingest__*.json"))  # the queue samples: test_queue_samples
 RECEIVED = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
 # The reasons intake documents for answering 2xx without queueing (intake/outcomes.py, Ignored).
 DOCUMENTED_IGNORE_REASONS = {"not_a_ticket_event", "event_type_not_handled", "staff_comment"}

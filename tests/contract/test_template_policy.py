@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import ROOT
+from tests.builders import ROOT
 from triage_local.template import Template
 
 TEMPLATE = Template.load(ROOT / "template.yaml", region="us-east-1")
 FUNCTIONS = TEMPLATE.resources_of("AWS::Serverless::Function")
 QUEUES = TEMPLATE.resources_of("AWS::SQS::Queue")
-ALARMS = TEMPLATE.resources_of("AWS::CloudWatch::Alarm")
+# Alarms, the dashboard and the on-call topic live in a nested application (infra/monitoring/template.yaml).
+MONITORING_APP = TEMPLATE.resources["Monitoring"]["Properties"]
+MONITORING = Template.load(ROOT / MONITORING_APP["Location"], region="us-east-1")
+ALARMS = MONITORING.resources_of("AWS::CloudWatch::Alarm")
 
 
 def _dead_letter_queues() -> set[str]:
@@ -38,10 +41,10 @@ def test_every_work_queue_redrives_to_a_dlq_with_an_alarm(queue):
     redrive = QUEUES[queue]["Properties"].get("RedrivePolicy")
     assert redrive, f"{queue} has no RedrivePolicy"
     dlq = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    # The parent passes the DLQ's name to the monitoring stack, whose alarm watches that parameter.
+    assert MONITORING_APP["Parameters"][f"{dlq}Name"] == {"Fn::GetAtt": [dlq, "QueueName"]}
     watched = [
-        a
-        for a in ALARMS.values()
-        if a["Properties"].get("Dimensions", [{}])[0].get("Value") == {"Fn::GetAtt": [dlq, "QueueName"]}
+        a for a in ALARMS.values() if a["Properties"].get("Dimensions", [{}])[0].get("Value") == {"Ref": f"{dlq}Name"}
     ]
     assert watched, f"no alarm watches {dlq}"
     assert watched[0]["Properties"]["AlarmActions"]
@@ -106,3 +109,16 @@ def test_no_statement_grants_every_action_on_every_resource():
 def test_every_alarm_tells_on_call_what_to_check():
     for name, alarm in ALARMS.items():
         assert len(alarm["Properties"].get("AlarmDescription", "")) > 30, name
+
+
+def test_the_monitoring_stack_gets_every_parameter_it_declares():
+    declared = set(MONITORING.parameters)
+    given = set(MONITORING_APP["Parameters"])
+    assert given == declared
+
+
+def test_appconfig_rolls_back_on_alarms_of_the_monitoring_stack():
+    monitors = TEMPLATE.resources["RolloutEnvironment"]["Properties"]["Monitors"]
+    arns = [m["AlarmArn"]["Fn::GetAtt"] for m in monitors]
+    assert {a[0] for a in arns} == {"Monitoring"}
+    assert {a[1].removeprefix("Outputs.").removesuffix("Arn") for a in arns} <= set(ALARMS)

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from tests.factories import EVENTS_DIR
+from tests.builders import EVENTS_DIR
 from triage_local.webhooks import Sample, send
 
 pytestmark = pytest.mark.e2e

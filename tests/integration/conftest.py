@@ -13,7 +13,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.factories import HUBSPOT_SECRET, HUBSPOT_URL, ROOT, ZENDESK_SECRET
+from tests.builders import HUBSPOT_SECRET, HUBSPOT_URL, ROOT, ZENDESK_SECRET
+from triage_gate.adapters.aws import AwsClients
+from triage_gate.compose.common import Lazy
 from triage_local.provision import provision
 from triage_local.template import Template
 from triage_local.worker import LocalLambdaContext
@@ -30,6 +32,18 @@ class Stack:
 
     def url(self, logical: str) -> str:
         return str(self.template.physical[logical]["Ref"])
+
+    def sqs_event(self, logical: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """The Lambda SQS event for messages received from a queue (what the event source mapping sends)."""
+        arn = self.template.physical[logical]["Arn"]
+        records = [
+            {"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+             "attributes": {"ApproximateReceiveCount": m["Attributes"]["ApproximateReceiveCount"]},
+             "messageAttributes": {}, "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
+             "eventSourceARN": arn, "awsRegion": "us-east-1"}
+            for m in messages
+        ]  # fmt: skip
+        return {"Records": records}
 
     def drain(self, logical: str) -> list[dict[str, Any]]:
         """Every message body on a queue (received and deleted)."""
@@ -63,14 +77,44 @@ def stack(aws_credentials: None) -> Iterator[Stack]:
         yield Stack(template, session)
 
 
-def load_handler(function: str) -> ModuleType:
+def load_handler(function: str, aws: AwsClients | None = None) -> ModuleType:
+    """functions/<function>/app.py, freshly loaded (a cold start); ``aws`` stands in for its boto3 clients."""
     path = ROOT / "functions" / function / "app.py"
     spec = importlib.util.spec_from_file_location(f"functions_{function}_app", path)
     assert spec
     assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    if aws is not None:
+        compose = getattr(module, function)  # app.py imports its composition module by the function's name
+        module.SERVICE = Lazy(lambda: compose.build(aws=aws))
     return module
+
+
+class SqsSpy:
+    """An SQS client with its change_message_visibility calls recorded (the Retry-After requeue)."""
+
+    def __init__(self, inner: Any, calls: list[dict[str, Any]]) -> None:
+        self._inner, self._calls = inner, calls
+
+    def change_message_visibility(self, **kwargs: Any) -> Any:
+        self._calls.append(kwargs)
+        return self._inner.change_message_visibility(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class SpyingAws(AwsClients):
+    """The function's clients, with SQS spied on."""
+
+    def __init__(self, calls: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.visibility_calls = calls
+
+    def client(self, service: str, *, connect_timeout: float = 2.0, read_timeout: float = 3.0) -> Any:
+        made = super().client(service, connect_timeout=connect_timeout, read_timeout=read_timeout)
+        return SqsSpy(made, self.visibility_calls) if service == "sqs" else made
 
 
 @pytest.fixture

@@ -11,9 +11,18 @@ from typing import Any
 
 import pytest
 
-from tests.triage_fakes import NOW, FakeLocal, policy, ticket_event, zendesk_documents
+from tests.builders import NOW, FakeLocal, policy, ticket_event, zendesk_documents
 from triage_gate.adapters.claude import MAX_RETRY_WAIT, ClaudeModel, retry_after
-from triage_gate.adapters.memory import (
+from triage_gate.config import VendorSecrets
+from triage_gate.errors import ModelRequestRejected, ModelUnavailable
+from triage_gate.policy import Policy, Route
+from triage_gate.triage import reasons
+from triage_gate.triage.answers import ModelResult
+from triage_gate.triage.deps import TriageDeps
+from triage_gate.triage.prompt import build_prompt
+from triage_gate.triage.service import TriageService
+from triage_local.sandboxes import FakeAnthropic
+from triage_tools.memory import (
     InMemoryBreakerStore,
     InMemoryBudgetStore,
     InMemoryDecisionStore,
@@ -22,14 +31,6 @@ from triage_gate.adapters.memory import (
     StaticContext,
     StaticSecrets,
 )
-from triage_gate.config import VendorSecrets
-from triage_gate.errors import ModelRequestRejected, ModelUnavailable
-from triage_gate.policy import Policy, Route
-from triage_gate.triage import reasons
-from triage_gate.triage.answers import ModelResult
-from triage_gate.triage.prompt import build_prompt
-from triage_gate.triage.service import TriageDeps, TriageService
-from triage_local.sandboxes import FakeAnthropic
 
 API_KEY = "sk-ant-adapter-tests"
 GOOD = {"category": "billing", "category_confidence": 0.93, "rationale": "a double charge"}

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
 
-from tests.triage_fakes import NOW, FakeLocal, policy, ticket_event
+from tests.builders import NOW, FakeLocal, policy, ticket_event
 from triage_gate.adapters.claude import ClaudeModel
-from triage_gate.adapters.memory import (
+from triage_gate.adapters.vendor_context import VendorContext
+from triage_gate.config import VendorSecrets
+from triage_gate.policy import Policy
+from triage_gate.triage import reasons
+from triage_gate.triage.deps import TriageDeps
+from triage_gate.triage.service import TriageService
+from triage_local.sandboxes import FakeAnthropic, FakeZendesk
+from triage_tools.memory import (
     InMemoryBreakerStore,
     InMemoryBudgetStore,
     InMemoryDecisionStore,
@@ -19,12 +27,6 @@ from triage_gate.adapters.memory import (
     RecordingQueue,
     StaticSecrets,
 )
-from triage_gate.adapters.vendor_context import VendorContext
-from triage_gate.config import VendorSecrets
-from triage_gate.policy import Policy
-from triage_gate.triage import reasons
-from triage_gate.triage.service import TriageDeps, TriageService
-from triage_local.sandboxes import FakeAnthropic, FakeZendesk
 
 API_KEY = "sk-ant-test-key"
 DESCRIPTION = (
@@ -210,10 +212,8 @@ def test_breaker_opens_after_repeated_failures_and_closes_after_a_good_probe(fak
     state = stack.breakers.load("breaker#claude-haiku-4-5")
     assert state.open_until > NOW.timestamp()
 
-    import triage_gate.triage.service as service_module
-
     later = NOW.timestamp() + 31
-    stack.service.deps.clock = lambda: service_module.datetime.fromtimestamp(later, tz=NOW.tzinfo)
+    stack.service.deps.clock = lambda: datetime.fromtimestamp(later, tz=NOW.tzinfo)
     probe = stack.service.process(_event(4)).record
     assert probe.fallback is None
     assert stack.breakers.load("breaker#claude-haiku-4-5").open_until == 0

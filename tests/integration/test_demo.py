@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 
-from tests.factories import ROOT
+from tests.builders import ROOT
 from triage_local.demo import STEPS, run_demo
 
 

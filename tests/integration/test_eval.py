@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.factories import ROOT
-from triage_gate.cli import main
+from tests.builders import ROOT
 from triage_local.sandboxes import FakeAnthropic
+from triage_tools.cli import main
 
 ROWS = [
     ("I was charged twice for my invoice this month", "billing"),

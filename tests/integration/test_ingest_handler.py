@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
-from tests.factories import load_event, sign_hubspot, sign_zendesk
+from tests.builders import load_event, sign_hubspot, sign_zendesk
+from tests.integration.conftest import load_handler
 from triage_gate.messages import TicketEvent
+from triage_local.worker import LocalLambdaContext
 
 
 def test_zendesk_event_is_verified_queued_and_recorded(ingest, stack):
@@ -65,11 +68,9 @@ def test_queue_outage_answers_503_with_retry_after_and_keeps_the_event_redeliver
     assert 0 < int(refused["headers"]["Retry-After"]) < 60
     # The claim was given back: once the queue is back, Zendesk's retry is accepted, not a duplicate.
     monkeypatch.setenv("TRIAGE_QUEUE_URL", stack.url("TriageQueue"))
-    from triage_gate import config, wiring
-
-    config.ingest_settings.cache_clear()
-    wiring.intake_service.cache_clear()
-    retried = ingest(sign_zendesk(load_event("ingest__zendesk_ticket_created.json")))
+    fresh = load_handler("ingest")  # a new instance, built with the queue that is back
+    context = LocalLambdaContext(int(time.time() * 1000) + 10_000)
+    retried = fresh.lambda_handler(sign_zendesk(load_event("ingest__zendesk_ticket_created.json")), context)
     assert json.loads(retried["body"])["accepted"] == 1
     assert len(stack.drain("TriageQueue")) == 1
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.factories import EVENTS_DIR, ROOT
+from tests.builders import EVENTS_DIR, ROOT
 from triage_gate.triage.decision import DecisionRecord
 from triage_local.runner import LocalRunner, RunnerConfig, wait_until_healthy
 from triage_local.webhooks import Sample, send
@@ -196,7 +196,7 @@ def test_handler_exception_is_a_500_and_the_worker_survives(echo_runner):
 def test_triage_local_stops_cleanly_on_ctrl_c(tmp_path):
     env = {**_environ(), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "triage_gate.cli", "local", "--port", "0", "--template", str(ROOT / "template.yaml")],
+        [sys.executable, "-m", "triage_tools.cli", "local", "--port", "0", "--template", str(ROOT / "template.yaml")],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
     )  # fmt: skip
     try:
@@ -237,7 +237,7 @@ def test_runner_reuses_resources_on_an_endpoint_the_user_runs():
 
 
 def test_triage_send_posts_a_signed_sample_to_the_runner(runner, capsys):
-    from triage_gate.cli import main
+    from triage_tools.cli import main
 
     path = EVENTS_DIR / "ingest__zendesk_priority_changed.json"
     secret = SECRETS["ZENDESK_WEBHOOK_SECRET"]

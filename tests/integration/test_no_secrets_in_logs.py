@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import EVENTS_DIR, ROOT
+from tests.builders import EVENTS_DIR, ROOT
 from triage_gate.triage.decision import DecisionRecord
 from triage_local import demo_data
 from triage_local.demo import review_demo, wait_for_decisions, wait_for_writebacks

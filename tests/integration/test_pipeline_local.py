@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import EVENTS_DIR, ROOT
+from tests.builders import EVENTS_DIR, ROOT
 from triage_gate.triage.decision import DecisionRecord
 from triage_local import demo_data
 from triage_local.runner import LocalRunner, RunnerConfig
@@ -107,7 +107,7 @@ def test_trigger_webhook_without_text_is_classified_from_the_fetched_ticket(pipe
 
 
 def test_triage_report_reads_the_decisions_the_pipeline_made(pipeline, tmp_path, capsys):
-    from triage_gate.cli import main
+    from triage_tools.cli import main
 
     runner, _ = pipeline
     _decision(runner, "40211")

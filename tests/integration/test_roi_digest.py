@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from tests.builders import FakeLocal, harness, ticket_event, zendesk_documents
 from tests.integration.conftest import Stack, load_handler
-from tests.triage_fakes import FakeLocal, harness, ticket_event, zendesk_documents
 from triage_gate.adapters.decisions_table import DynamoDecisionStore
 from triage_gate.policy import load_policy
 from triage_local.sandboxes import FakeSlack

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import ROOT, load_event
+from tests.builders import ROOT, load_event
 from triage_gate.triage.decision import DecisionRecord
 from triage_local import demo_data
 from triage_local.runner import LocalRunner, RunnerConfig

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from tests.builders import ticket_event
 from tests.integration.conftest import Stack, load_handler
-from tests.triage_fakes import ticket_event
-from triage_gate.triage.decision import DecisionMessage
+from triage_gate.messages import DecisionMessage
 from triage_local.worker import LocalLambdaContext
 
 

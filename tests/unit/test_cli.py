@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.factories import EVENTS_DIR
-from triage_gate.cli import main
+from tests.builders import EVENTS_DIR
 from triage_gate.intake.signatures import verify_hubspot_v3, verify_zendesk
+from triage_tools.cli import main
 
 SECRET = "cli-test-secret"
 

@@ -9,7 +9,6 @@ from triage_gate.config import (
     DEFAULT_ZENDESK_EVENT_TYPES,
     IngestSettings,
     VendorSecrets,
-    ingest_settings,
 )
 from triage_gate.errors import ConfigurationError
 
@@ -137,7 +136,7 @@ def test_ingest_settings_reads_the_process_environment(monkeypatch: pytest.Monke
     monkeypatch.setenv("TRIAGE_QUEUE_URL", "https://sqs.example/from-env")
     monkeypatch.setenv("DEDUPE_TABLE_NAME", "dedupe")
 
-    assert ingest_settings().triage_queue_url == "https://sqs.example/from-env"
+    assert IngestSettings.from_env().triage_queue_url == "https://sqs.example/from-env"
 
 
 # --- VendorSecrets -------------------------------------------------------------------------------
@@ -193,3 +192,22 @@ def test_unknown_secret_keys_are_ignored() -> None:
     secrets = VendorSecrets.model_validate({"ZENDESK_WEBHOOK_SECRET": "s", "SOMETHING_ELSE": "x"})
 
     assert secrets.signing_keys("ZENDESK_WEBHOOK_SECRET", "ZENDESK_WEBHOOK_SECRET_PREVIOUS") == ["s"]
+
+
+# --- one settings model per function ---------------------------------------------------------------
+
+
+def test_every_function_reads_its_own_settings_and_names_the_missing_variable() -> None:
+    from triage_gate import config
+
+    models = [config.TriageSettings, config.WritebackSettings, config.SlackActionsSettings,
+              config.ReviewNotifySettings, config.ReviewBacklogSettings, config.RoiDigestSettings]  # fmt: skip
+    for model in models:
+        with pytest.raises(ConfigurationError, match=r"DECISIONS_TABLE_NAME|decisions_table_name"):
+            model.from_env({})
+
+
+def test_vendor_secrets_from_the_environment_take_only_the_secrets_keys() -> None:
+    secrets = VendorSecrets.from_env({"SLACK_SIGNING_SECRET": "s", "SLACK_SIGNING_SECRET_PREVIOUS": "p", "PATH": "/"})
+
+    assert secrets.signing_keys("SLACK_SIGNING_SECRET", "SLACK_SIGNING_SECRET_PREVIOUS") == ["s", "p"]

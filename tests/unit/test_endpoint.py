@@ -1,4 +1,5 @@
-"""handle_webhook_event: routing, HTTP status and JSON body per outcome, metrics, never a 500."""
+"""IngestFunction's request handling (compose.ingest.handle): routing, HTTP status and JSON body per outcome,
+metrics, never a 500."""
 
 from __future__ import annotations
 
@@ -6,12 +7,11 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 import pytest
 
-from tests.factories import (
+from tests.builders import (
     event_with_body,
     load_event,
     make_service,
@@ -19,9 +19,9 @@ from tests.factories import (
     sign_hubspot,
     sign_zendesk,
 )
-from triage_gate import wiring
-from triage_gate.adapters.memory import InMemoryDedupeStore, InMemoryEventQueue
-from triage_gate.intake.endpoint import handle_webhook_event
+from triage_gate.compose import ingest
+from triage_gate.compose.common import Lazy
+from triage_tools.memory import InMemoryDedupeStore, InMemoryEventQueue
 
 CREATED = "ingest__zendesk_ticket_created.json"
 BATCH = "ingest__hubspot_batch.json"
@@ -33,21 +33,21 @@ MAX_BODY = 262_144
 class Wired:
     dedupe: InMemoryDedupeStore
     queue: InMemoryEventQueue
+    handler: Lazy[ingest.Ingest]
+
+    def handle(self, event: dict[str, Any]) -> dict[str, Any]:
+        return ingest.handle(event, self.handler)
+
+
+def _wire(**overrides: Any) -> Wired:
+    settings = make_settings(max_body_bytes=MAX_BODY, **overrides)
+    service, dedupe, queue = make_service(settings)
+    return Wired(dedupe, queue, Lazy.of(ingest.Ingest(service, settings.retry_after_seconds)))
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    monkeypatch.setenv("TRIAGE_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/triage")
-    monkeypatch.setenv("DEDUPE_TABLE_NAME", "dedupe")
-    return monkeypatch
-
-
-@pytest.fixture
-def wired(env: pytest.MonkeyPatch) -> Wired:
-    service, dedupe, queue = make_service(make_settings(max_body_bytes=MAX_BODY))
-    # lru_cache keeps the cache_clear() the shared conftest calls on teardown.
-    env.setattr(wiring, "intake_service", lru_cache(maxsize=1)(lambda: service))
-    return Wired(dedupe, queue)
+def wired() -> Wired:
+    return _wire()
 
 
 def _zendesk(name: str = CREATED, body: Any = None, **sign: Any) -> dict[str, Any]:
@@ -60,8 +60,8 @@ def _hubspot(body: Any = None, **sign: Any) -> dict[str, Any]:
     return sign_hubspot(event, **sign)
 
 
-def _call(event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    response = handle_webhook_event(event)
+def _call(wired: Wired, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    response = wired.handle(event)
     return response["statusCode"], json.loads(response["body"])
 
 
@@ -74,7 +74,7 @@ def _metrics(out: str, name: str) -> list[dict[str, Any]]:
 
 
 def test_accepted_zendesk_event_returns_200_with_dedupe_key(wired: Wired) -> None:
-    status, body = _call(_zendesk())
+    status, body = _call(wired, _zendesk())
 
     assert status == 200
     assert body["accepted"] == 1
@@ -83,16 +83,16 @@ def test_accepted_zendesk_event_returns_200_with_dedupe_key(wired: Wired) -> Non
 
 
 def test_redelivered_event_returns_200_duplicate(wired: Wired) -> None:
-    _call(_zendesk())
+    _call(wired, _zendesk())
 
-    status, body = _call(_zendesk())
+    status, body = _call(wired, _zendesk())
 
     assert status == 200
     assert (body["accepted"], body["duplicates"]) == (0, 1)
 
 
 def test_non_ticket_event_returns_200_ignored(wired: Wired) -> None:
-    status, body = _call(_zendesk("ingest__zendesk_user_created.json"))
+    status, body = _call(wired, _zendesk("ingest__zendesk_user_created.json"))
 
     assert status == 200
     assert body["ignored"] == 1
@@ -100,7 +100,7 @@ def test_non_ticket_event_returns_200_ignored(wired: Wired) -> None:
 
 
 def test_hubspot_batch_returns_200_with_counts_per_outcome(wired: Wired) -> None:
-    status, body = _call(_hubspot())
+    status, body = _call(wired, _hubspot())
 
     assert status == 200
     assert body["source"] == "hubspot"
@@ -111,7 +111,7 @@ def test_trailing_slash_on_path_is_routed(wired: Wired) -> None:
     event = _zendesk()
     event["rawPath"] = "/webhooks/zendesk/"
 
-    status, _ = _call(event)
+    status, _ = _call(wired, event)
 
     assert status == 200
 
@@ -120,7 +120,7 @@ def test_trailing_slash_on_path_is_routed(wired: Wired) -> None:
 
 
 def test_wrong_secret_returns_401_invalid_signature(wired: Wired) -> None:
-    status, body = _call(_zendesk(secret="not-the-secret"))
+    status, body = _call(wired, _zendesk(secret="not-the-secret"))
 
     assert status == 401
     assert body["error"] == "invalid_signature"
@@ -128,13 +128,13 @@ def test_wrong_secret_returns_401_invalid_signature(wired: Wired) -> None:
 
 
 def test_unsigned_sample_returns_401_invalid_signature(wired: Wired) -> None:
-    status, body = _call(load_event(BATCH))  # placeholder SIGNED-AT-SEND-TIME header
+    status, body = _call(wired, load_event(BATCH))  # placeholder SIGNED-AT-SEND-TIME header
 
     assert (status, body["error"]) == (401, "invalid_signature")
 
 
 def test_old_signature_returns_401_stale_timestamp(wired: Wired) -> None:
-    status, body = _call(_zendesk(now=datetime.now(UTC) - timedelta(minutes=10)))
+    status, body = _call(wired, _zendesk(now=datetime.now(UTC) - timedelta(minutes=10)))
 
     assert (status, body["error"]) == (401, "stale_timestamp")
 
@@ -143,7 +143,7 @@ def test_missing_signature_header_returns_401_missing_signature(wired: Wired) ->
     event = _hubspot()
     del event["headers"]["x-hubspot-signature-v3"]
 
-    status, body = _call(event)
+    status, body = _call(wired, event)
 
     assert (status, body["error"]) == (401, "missing_signature")
 
@@ -152,7 +152,7 @@ def test_missing_signature_header_returns_401_missing_signature(wired: Wired) ->
 
 
 def test_malformed_json_returns_400_malformed_json(wired: Wired) -> None:
-    status, body = _call(_zendesk(body='{"type": "zen:event-type:ticket.created",'))
+    status, body = _call(wired, _zendesk(body='{"type": "zen:event-type:ticket.created",'))
 
     assert (status, body["error"]) == (400, "malformed_json")
 
@@ -161,13 +161,13 @@ def test_invalid_payload_returns_400_naming_field(wired: Wired) -> None:
     payload = json.loads(load_event(CREATED)["body"])
     del payload["detail"]["id"]
 
-    status, body = _call(_zendesk(body=payload))
+    status, body = _call(wired, _zendesk(body=payload))
 
     assert (status, body["error"], body["field"]) == (400, "invalid_payload", "detail.id")
 
 
 def test_oversized_body_returns_413(wired: Wired) -> None:
-    status, body = _call(_zendesk(body="x" * (MAX_BODY + 1)))
+    status, body = _call(wired, _zendesk(body="x" * (MAX_BODY + 1)))
 
     assert (status, body["error"]) == (413, "payload_too_large")
 
@@ -176,7 +176,7 @@ def test_wrong_content_type_returns_415(wired: Wired) -> None:
     event = _zendesk()
     event["headers"]["content-type"] = "text/plain"
 
-    status, body = _call(event)
+    status, body = _call(wired, event)
 
     assert (status, body["error"]) == (415, "unsupported_media_type")
 
@@ -186,7 +186,7 @@ def test_unknown_path_returns_404(wired: Wired, path: str) -> None:
     event = _zendesk()
     event["rawPath"] = path
 
-    status, body = _call(event)
+    status, body = _call(wired, event)
 
     assert (status, body["error"]) == (404, "not_found")
     assert wired.queue.messages == []
@@ -200,7 +200,7 @@ def test_base64_encoded_body_is_verified_on_decoded_bytes(wired: Wired) -> None:
     event["body"] = base64.b64encode(event["body"].encode("utf-8")).decode("ascii")
     event["isBase64Encoded"] = True
 
-    status, body = _call(event)
+    status, body = _call(wired, event)
 
     assert (status, body["accepted"]) == (200, 1)
 
@@ -209,7 +209,7 @@ def test_body_flagged_base64_that_is_not_base64_returns_400(wired: Wired) -> Non
     event = _zendesk()
     event["isBase64Encoded"] = True  # the body is plain JSON
 
-    status, body = _call(event)
+    status, body = _call(wired, event)
 
     assert (status, body["error"]) == (400, "invalid_payload")
 
@@ -220,18 +220,18 @@ def test_body_flagged_base64_that_is_not_base64_returns_400(wired: Wired) -> Non
 def test_queue_failure_returns_503_with_retry_after_under_60(wired: Wired) -> None:
     wired.queue.failing = {CREATED_KEY}
 
-    response = handle_webhook_event(_zendesk())
+    response = wired.handle(_zendesk())
 
     assert response["statusCode"] == 503
     assert json.loads(response["body"])["error"] == "queue_unavailable"
     assert 0 < int(response["headers"]["Retry-After"]) < 60
 
 
-def test_queue_failure_retry_after_follows_setting(wired: Wired, env: pytest.MonkeyPatch) -> None:
-    env.setenv("RETRY_AFTER_SECONDS", "12")
+def test_queue_failure_retry_after_follows_setting() -> None:
+    wired = _wire(retry_after_seconds=12)
     wired.queue.failing = {CREATED_KEY}
 
-    response = handle_webhook_event(_zendesk())
+    response = wired.handle(_zendesk())
 
     assert response["headers"]["Retry-After"] == "12"
     assert json.loads(response["body"])["retry_after_seconds"] == 12
@@ -239,10 +239,10 @@ def test_queue_failure_retry_after_follows_setting(wired: Wired, env: pytest.Mon
 
 def test_redelivery_after_503_is_accepted(wired: Wired) -> None:
     wired.queue.failing = {CREATED_KEY}
-    handle_webhook_event(_zendesk())
+    wired.handle(_zendesk())
     wired.queue.failing = set()
 
-    status, body = _call(_zendesk())
+    status, body = _call(wired, _zendesk())
 
     assert (status, body["accepted"]) == (200, 1)
 
@@ -251,7 +251,7 @@ def test_unset_queue_url_returns_503_misconfigured(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("TRIAGE_QUEUE_URL", raising=False)
     monkeypatch.setenv("DEDUPE_TABLE_NAME", "dedupe")
 
-    response = handle_webhook_event(_zendesk())
+    response = ingest.handle(_zendesk(), Lazy(ingest.build))  # the settings fail when the service is built
 
     assert response["statusCode"] == 503
     assert json.loads(response["body"])["error"] == "misconfigured"
@@ -262,7 +262,7 @@ def test_misconfigured_response_does_not_leak_the_config_error(monkeypatch: pyte
     monkeypatch.delenv("TRIAGE_QUEUE_URL", raising=False)
     monkeypatch.setenv("DEDUPE_TABLE_NAME", "dedupe")
 
-    response = handle_webhook_event(_zendesk())
+    response = ingest.handle(_zendesk(), Lazy(ingest.build))
 
     assert "TRIAGE_QUEUE_URL" not in response["body"]
 
@@ -271,7 +271,7 @@ def test_misconfigured_response_does_not_leak_the_config_error(monkeypatch: pyte
 
 
 def test_rejected_signature_emits_webhook_rejected_metric(wired: Wired, capsys: pytest.CaptureFixture[str]) -> None:
-    _call(_zendesk(secret="not-the-secret"))
+    _call(wired, _zendesk(secret="not-the-secret"))
 
     [metric] = _metrics(capsys.readouterr().out, "WebhookRejected")
     assert (metric["Reason"], metric["Source"], metric["WebhookRejected"]) == (
@@ -282,7 +282,7 @@ def test_rejected_signature_emits_webhook_rejected_metric(wired: Wired, capsys: 
 
 
 def test_accepted_event_emits_events_accepted_metric(wired: Wired, capsys: pytest.CaptureFixture[str]) -> None:
-    _call(_hubspot())
+    _call(wired, _hubspot())
 
     [metric] = _metrics(capsys.readouterr().out, "EventsAccepted")
     assert (metric["Source"], metric["EventsAccepted"]) == ("hubspot", [2.0])
@@ -291,7 +291,7 @@ def test_accepted_event_emits_events_accepted_metric(wired: Wired, capsys: pytes
 def test_queue_failure_emits_webhook_unavailable_metric(wired: Wired, capsys: pytest.CaptureFixture[str]) -> None:
     wired.queue.failing = {CREATED_KEY}
 
-    handle_webhook_event(_zendesk())
+    wired.handle(_zendesk())
 
     [metric] = _metrics(capsys.readouterr().out, "WebhookUnavailable")
     assert metric["Reason"] == "queue_unavailable"
@@ -337,7 +337,7 @@ GARBAGE = {
 def test_signed_garbage_body_is_a_client_error_never_500(wired: Wired, source: str, payload: str) -> None:
     event = _zendesk(body=payload) if source == "zendesk" else _hubspot(body=payload)
 
-    status, _ = _call(event)
+    status, _ = _call(wired, event)
 
     assert status in {400, 401, 415}
 
@@ -370,7 +370,7 @@ DEEP = "[" * 100_000 + "]" * 100_000
 def test_signed_hostile_body_is_a_client_error_never_500(wired: Wired, source: str, payload: str) -> None:
     event = _zendesk(body=payload) if source == "zendesk" else _hubspot(body=payload)
 
-    status, _ = _call(event)
+    status, _ = _call(wired, event)
 
     assert status in {400, 401, 415}
 
@@ -379,6 +379,6 @@ def test_non_ascii_signature_header_returns_401(wired: Wired) -> None:
     event = _zendesk()
     event["headers"]["x-zendesk-webhook-signature"] = "signé"
 
-    status, body = _call(event)
+    status, body = _call(wired, event)
 
     assert (status, body["error"]) == (401, "invalid_signature")

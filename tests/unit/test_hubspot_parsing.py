@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import load_event
+from tests.builders import load_event
 from triage_gate.config import DEFAULT_HUBSPOT_EVENT_TYPES
 from triage_gate.errors import InvalidPayload
 from triage_gate.intake.hubspot import parse_hubspot

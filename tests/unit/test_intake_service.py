@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import (
+from tests.builders import (
     HUBSPOT_URL,
     event_with_body,
     load_event,
@@ -27,7 +27,7 @@ from triage_gate.errors import (
     StaleTimestamp,
     UnsupportedMediaType,
 )
-from triage_gate.intake.http import WebhookRequest
+from triage_gate.http import WebhookRequest
 
 CREATED = "ingest__zendesk_ticket_created.json"
 BATCH = "ingest__hubspot_batch.json"

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from triage_gate.localmodel import FORMAT, TextClassifier, accuracy, expected_calibration_error, macro_f1, tokenize
-from triage_gate.localmodel import train as train_model
-from triage_gate.localmodel.cli import add_train_parser
+from triage_gate.localmodel import FORMAT, TextClassifier, tokenize
+from triage_tools.training import accuracy, expected_calibration_error, macro_f1
+from triage_tools.training import train as train_model
+from triage_tools.training.cli import add_train_parser
 
 ROOT = Path(__file__).parents[2]
 MODELS = ROOT / "layers" / "core" / "models"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.triage_fakes import FakeLocal, harness, ticket_event, zendesk_documents
+from tests.builders import FakeLocal, harness, ticket_event, zendesk_documents
 from triage_gate.adapters.flag_stores import FileFlagStore
 from triage_gate.policy import load_policy
 from triage_gate.rollout import FlagRollout, FlagsUnavailable, PolicyRollout, Segment, validate_flags

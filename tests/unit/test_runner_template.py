@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from tests.factories import ROOT
+from tests.builders import ROOT
 from triage_local.functions import HttpRoute, function_specs, rate_seconds
 from triage_local.gateway import apigw_v2_event
 from triage_local.template import Template, TemplateError

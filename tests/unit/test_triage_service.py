@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.triage_fakes import advance, harness, policy, ticket_event, zendesk_documents
+from tests.builders import advance, harness, policy, ticket_event, zendesk_documents
+from triage_gate.messages import DecisionMessage
 from triage_gate.triage import reasons
-from triage_gate.triage.decision import DecisionMessage
 
 
 def test_confident_answer_is_applied_and_queued_for_write_back():

@@ -145,8 +145,9 @@ def print_roi(runner: LocalRunner, root: Path, out: TextIO) -> None:
     """The ROI report for the demo's tickets (what `triage report` prints)."""
     from triage_gate.adapters.decisions_table import DynamoDecisionStore
     from triage_gate.policy import load_policy
-    from triage_gate.roi.maths import totals, weekly
-    from triage_gate.roi.render import terminal
+    from triage_gate.roi.totals import totals
+    from triage_gate.roi.weeks import weekly
+    from triage_tools.reports.roi import terminal
 
     store = DynamoDecisionStore(runner.physical_id("DecisionsTable"), runner.session.client("dynamodb"))
     policy = load_policy(root / "layers" / "core" / "policy.yaml")

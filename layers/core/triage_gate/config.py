@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from functools import lru_cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Self
 
 from pydantic import (
     BaseModel,
@@ -20,7 +19,6 @@ from pydantic import (
 from triage_gate.errors import ConfigurationError
 
 ZENDESK_EVENT_PREFIX = "zen:event-type:"
-_S = TypeVar("_S", bound=BaseModel)
 
 # Ticket events worth classifying (new text) or watching (a human changed a field the system sets).
 DEFAULT_ZENDESK_EVENT_TYPES = frozenset(
@@ -61,21 +59,52 @@ EventTypes = Annotated[frozenset[str], BeforeValidator(_split_csv)]
 OptionalText = Annotated[str | None, BeforeValidator(_empty_is_none)]
 
 
-class IngestSettings(BaseModel):
-    """Environment of IngestFunction. Each field is read from the upper-cased env var of its name."""
+class EnvSettings(BaseModel):
+    """The base of every function's settings: each field is read from the upper-cased environment variable
+    of its name, once, when the function builds its service; a bad value is a ConfigurationError naming it."""
 
-    model_config = ConfigDict(frozen=True, alias_generator=str.upper, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(
+        frozen=True, alias_generator=str.upper, populate_by_name=True, extra="ignore", defer_build=True
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        env = os.environ if environ is None else environ
+        names = {name.upper() for name in cls.model_fields}
+        try:
+            return cls.model_validate({k: v for k, v in env.items() if k in names})
+        except ValidationError as exc:
+            raise ConfigurationError(describe_validation_error(exc, prefix="environment")) from exc
+
+
+class SecretLocation(EnvSettings):
+    """Where the vendor secret lives (every function)."""
+
+    # Secrets Manager id of the vendor secret; unset means "read secrets from the environment" (local runs).
+    triage_secret_id: OptionalText = None
+    secrets_max_age_seconds: int = Field(default=300, ge=0, le=3600)
+
+
+class PolicyLocation(EnvSettings):
+    # Unset: the policy.yaml shipped in the layer (what was reviewed).
+    policy_path: OptionalText = None
+
+
+class VendorApis(EnvSettings):
+    zendesk_base_url: OptionalText = None  # unset: no context fetch, no write-back
+    hubspot_base_url: OptionalText = "https://api.hubapi.com"
+
+
+class IngestSettings(SecretLocation):
+    """Environment of IngestFunction."""
 
     triage_queue_url: str = Field(min_length=1)
     dedupe_table_name: str = Field(min_length=1)
-    # Secrets Manager id of the vendor secret; unset means "read secrets from the environment".
-    triage_secret_id: OptionalText = None
-    secrets_max_age_seconds: int = Field(default=300, ge=0, le=3600)
     zendesk_signature_max_age_seconds: int = Field(default=300, ge=1, le=86_400)
     hubspot_signature_max_age_seconds: int = Field(default=300, ge=1, le=86_400)
-    # The exact URL HubSpot is configured to call (v3 signatures cover it). Unset: the public base URL
-    # (set by the local runner) + path + query, else https://{requestContext.domainName}{rawPath}?{query}
-    # (API Gateway's own name for the request; never the Host / X-Forwarded-* headers).
+    # The exact URL HubSpot is configured to call, query string included (v3 signatures cover it). Unset: the
+    # public base URL (set by the local runner), else API Gateway's own requestContext.domainName — never the
+    # request's Host or X-Forwarded-* headers.
     hubspot_webhook_url: OptionalText = None
     public_base_url: OptionalText = None
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=10_485_760)
@@ -104,10 +133,6 @@ class IngestSettings(BaseModel):
             raise ValueError(f"only ticket.* subscription types can be handled, got {bad}")
         return value
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> IngestSettings:
-        return _from_env(cls, environ)
-
 
 def describe_validation_error(exc: ValidationError, *, prefix: str) -> str:
     """One line per problem, naming the field the way the user wrote it."""
@@ -118,37 +143,13 @@ def describe_validation_error(exc: ValidationError, *, prefix: str) -> str:
     return "; ".join(lines)
 
 
-@lru_cache(maxsize=1)
-def ingest_settings() -> IngestSettings:
-    return IngestSettings.from_env()
-
-
-class SecretSettings(BaseModel):
-    """Where the vendor secret lives; shared by every function."""
-
-    model_config = ConfigDict(frozen=True, alias_generator=str.upper, populate_by_name=True, extra="ignore")
-
-    triage_secret_id: OptionalText = None
-    secrets_max_age_seconds: int = Field(default=300, ge=0, le=3600)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> SecretSettings:
-        return _from_env(cls, environ)
-
-
-class TriageSettings(BaseModel):
+class TriageSettings(SecretLocation, PolicyLocation, VendorApis):
     """Environment of TriageFunction."""
-
-    model_config = ConfigDict(frozen=True, alias_generator=str.upper, populate_by_name=True, extra="ignore")
 
     decisions_table_name: str = Field(min_length=1)
     control_table_name: str = Field(min_length=1)
     actions_queue_url: str = Field(min_length=1)
     exception_queue_url: str = Field(min_length=1)
-    # Unset: the policy.yaml shipped in the layer.
-    policy_path: OptionalText = None
-    zendesk_base_url: OptionalText = None
-    hubspot_base_url: OptionalText = "https://api.hubapi.com"
     anthropic_base_url: OptionalText = None
     # A record is not started with less time left than this (it goes back to the queue instead).
     min_remaining_ms: int = Field(default=20_000, ge=0, le=600_000)
@@ -159,70 +160,47 @@ class TriageSettings(BaseModel):
     appconfig_profile: OptionalText = None
     flags_max_age_seconds: int = Field(default=30, ge=1, le=3600)
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> TriageSettings:
-        return _from_env(cls, environ)
 
-
-@lru_cache(maxsize=1)
-def triage_settings() -> TriageSettings:
-    return TriageSettings.from_env()
-
-
-class WritebackSettings(BaseModel):
+class WritebackSettings(SecretLocation, PolicyLocation, VendorApis):
     """Environment of WritebackFunction."""
 
-    model_config = ConfigDict(frozen=True, alias_generator=str.upper, populate_by_name=True, extra="ignore")
-
     decisions_table_name: str = Field(min_length=1)
-    actions_queue_url: str = Field(min_length=1)
-    policy_path: OptionalText = None
-    zendesk_base_url: OptionalText = None
-    hubspot_base_url: OptionalText = "https://api.hubapi.com"
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> WritebackSettings:
-        return _from_env(cls, environ)
+    actions_queue_url: str = Field(min_length=1)  # a rate-limited action goes back here for Retry-After
 
 
-@lru_cache(maxsize=1)
-def writeback_settings() -> WritebackSettings:
-    return WritebackSettings.from_env()
-
-
-class ReviewSettings(BaseModel):
-    """Environment of SlackActionsFunction, ReviewNotifyFunction and ReviewBacklogFunction."""
-
-    model_config = ConfigDict(frozen=True, alias_generator=str.upper, populate_by_name=True, extra="ignore")
+class SlackActionsSettings(SecretLocation):
+    """Environment of SlackActionsFunction (inside Slack's 3-second ack: a conditional write, an enqueue)."""
 
     decisions_table_name: str = Field(min_length=1)
     exception_queue_url: str = Field(min_length=1)
-    actions_queue_url: OptionalText = None
+    slack_signature_max_age_seconds: int = Field(default=300, ge=30, le=3600)
+
+
+class SlackApi(EnvSettings):
+    slack_api_url: OptionalText = "https://slack.com/api/"
+
+
+class ReviewNotifySettings(SecretLocation, PolicyLocation, VendorApis, SlackApi):
+    """Environment of ReviewNotifyFunction."""
+
+    decisions_table_name: str = Field(min_length=1)
+    exception_queue_url: str = Field(min_length=1)  # a Slack rate limit puts the record back here
+    actions_queue_url: str = Field(min_length=1)  # reviewers' outcomes are applied through write-back
     # Where reviewer corrections are kept as few-shot examples (unset: not kept).
     control_table_name: OptionalText = None
-    slack_api_url: OptionalText = "https://slack.com/api/"
-    slack_signature_max_age_seconds: int = Field(default=300, ge=30, le=3600)
-    policy_path: OptionalText = None
-    zendesk_base_url: OptionalText = None
-    hubspot_base_url: OptionalText = "https://api.hubapi.com"
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ReviewSettings:
-        return _from_env(cls, environ)
 
 
-@lru_cache(maxsize=1)
-def review_settings() -> ReviewSettings:
-    return ReviewSettings.from_env()
+class ReviewBacklogSettings(SecretLocation, PolicyLocation, SlackApi):
+    """Environment of ReviewBacklogFunction."""
+
+    decisions_table_name: str = Field(min_length=1)
+    zendesk_base_url: OptionalText = None  # for links to the ticket in re-posted cases
 
 
-def _from_env(model: type[_S], environ: Mapping[str, str] | None) -> _S:
-    env = os.environ if environ is None else environ
-    names = {name.upper() for name in model.model_fields}
-    try:
-        return model.model_validate({k: v for k, v in env.items() if k in names})
-    except ValidationError as exc:
-        raise ConfigurationError(describe_validation_error(exc, prefix="environment")) from exc
+class RoiDigestSettings(SecretLocation, PolicyLocation, SlackApi):
+    """Environment of RoiDigestFunction."""
+
+    decisions_table_name: str = Field(min_length=1)
 
 
 class VendorSecrets(BaseModel):
@@ -236,6 +214,7 @@ class VendorSecrets(BaseModel):
     HUBSPOT_CLIENT_SECRET: SecretStr | None = None
     HUBSPOT_CLIENT_SECRET_PREVIOUS: SecretStr | None = None
     SLACK_SIGNING_SECRET: SecretStr | None = None
+    SLACK_SIGNING_SECRET_PREVIOUS: SecretStr | None = None
     SLACK_BOT_TOKEN: SecretStr | None = None
     ZENDESK_EMAIL: SecretStr | None = None
     ZENDESK_API_TOKEN: SecretStr | None = None
@@ -246,6 +225,12 @@ class VendorSecrets(BaseModel):
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return _empty_is_none(value)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> VendorSecrets:
+        """Local runs and tests: the secret's keys as environment variables of the same names."""
+        env = os.environ if environ is None else environ
+        return cls.model_validate({k: env[k] for k in cls.model_fields if k in env})
 
     def signing_keys(self, current: str, previous: str) -> list[str]:
         """The secrets a signature may verify against, current first. Raises if none is set."""

@@ -1,4 +1,4 @@
-"""One error hierarchy for the whole package; ``intake.http`` maps it to HTTP responses."""
+"""One error hierarchy for the whole package; ``triage_gate.http`` maps it to HTTP responses."""
 
 from __future__ import annotations
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from triage_gate.config import describe_validation_error
@@ -304,8 +304,6 @@ class Policy(_Strict):
 
 
 def load_policy(path: Path | str | None = None) -> Policy:
-    import yaml
-
     file = Path(path) if path else DEFAULT_POLICY_PATH
     try:
         raw = file.read_bytes()
@@ -333,8 +331,3 @@ def _check_model_files(policy: Policy, file: Path) -> None:
                 raise ConfigurationError(
                     f"{file} workflows.{wf_name}.tasks.{task_name}.local_model: no file {task.local_model}"
                 )
-
-
-@lru_cache(maxsize=4)
-def cached_policy(path: str | None = None) -> Policy:
-    return load_policy(path)

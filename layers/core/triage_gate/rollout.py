@@ -29,6 +29,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from aws_lambda_powertools.utilities.feature_flags import FeatureFlags
+from aws_lambda_powertools.utilities.feature_flags.exceptions import ConfigurationStoreError, SchemaValidationError
+from aws_lambda_powertools.utilities.feature_flags.schema import SchemaValidator
+
 from triage_gate.policy import Workflow
 from triage_gate.triage.context import dotted
 
@@ -129,13 +133,9 @@ class PolicyRollout:
 
 class FlagRollout:
     def __init__(self, store: Any) -> None:
-        from aws_lambda_powertools.utilities.feature_flags import FeatureFlags
-
         self._flags = FeatureFlags(store=store)
 
     def mode_for(self, workflow_name: str, workflow: Workflow, segment: Segment) -> str:
-        from aws_lambda_powertools.utilities.feature_flags.exceptions import ConfigurationStoreError
-
         name = f"mode.{workflow_name}"
         try:
             feature = self._flags.get_configuration().get(name)
@@ -160,9 +160,6 @@ def unevaluable_outcomes(feature: Mapping[str, Any], unknown: frozenset[str]) ->
 
 def validate_flags(document: Any) -> list[str]:
     """Problems with a flags document (Powertools schema + our mode values); empty when valid."""
-    from aws_lambda_powertools.utilities.feature_flags.exceptions import SchemaValidationError
-    from aws_lambda_powertools.utilities.feature_flags.schema import SchemaValidator
-
     try:
         SchemaValidator(document).validate()
     except SchemaValidationError as exc:

@@ -190,30 +190,39 @@ class FakeHubSpot(Sandbox):
         if not match:
             return hubspot_error(404, "OBJECT_NOT_FOUND", "Resource not found")
         kind, object_id = match[1], match[2]
-        if request.method in ("POST", "PATCH", "PUT"):
-            if not is_json_content(request):
-                return hubspot_error(415, "VALIDATION_ERROR", "Unsupported Media Type: use application/json")
-            if not isinstance(request.json, dict):
-                return hubspot_error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1: expected an object")
+        problem = _body_problem(request)
+        if problem is not None:
+            return problem
         if kind == "tickets" and request.method == "PATCH" and object_id is not None:
-            with self.lock:
-                hook = self._before_update.pop(object_id, None)
-            if hook is not None:
-                hook()  # a person got there first
+            self._run_update_hook(object_id)
         with self.lock:
-            if kind == "notes" and object_id is None and request.method == "POST":
-                return self._create_note(request.json)
-            if kind == "notes" and object_id == "search" and request.method == "POST":
-                return self._search_notes(request.json)
-            table = {"tickets": self.tickets, "companies": self.companies, "notes": self.notes}[kind]
-            if object_id is None or object_id not in table:
-                return hubspot_error(404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.",
-                                     context={"id": [object_id]})  # fmt: skip
-            if request.method == "GET":
-                return Reply(200, self._read(kind, table[object_id], request))
-            if kind == "tickets" and request.method == "PATCH":
-                return self._update_ticket(table[object_id], request.json)
-        return hubspot_error(405, "VALIDATION_ERROR", f"{request.method} is not supported here")
+            reply = self._answer(kind, object_id, request)
+        if reply is None:
+            return hubspot_error(405, "VALIDATION_ERROR", f"{request.method} is not supported here")
+        return reply
+
+    def _run_update_hook(self, ticket_id: str) -> None:
+        """The `before_next_update` action, if any: run outside the lock (a person got there first)."""
+        with self.lock:
+            hook = self._before_update.pop(ticket_id, None)
+        if hook is not None:
+            hook()
+
+    def _answer(self, kind: str, object_id: str | None, request: RecordedRequest) -> Reply | None:
+        """The answer to a well-formed request (under the lock); None when the method is not supported."""
+        if kind == "notes" and request.method == "POST" and object_id is None:
+            return self._create_note(request.json)
+        if kind == "notes" and request.method == "POST" and object_id == "search":
+            return self._search_notes(request.json)
+        table = {"tickets": self.tickets, "companies": self.companies, "notes": self.notes}[kind]
+        if object_id is None or object_id not in table:
+            return hubspot_error(404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.",
+                                 context={"id": [object_id]})  # fmt: skip
+        if request.method == "GET":
+            return Reply(200, self._read(kind, table[object_id], request))
+        if kind == "tickets" and request.method == "PATCH":
+            return self._update_ticket(table[object_id], request.json)
+        return None
 
     def _read(self, kind: str, obj: dict[str, Any], request: RecordedRequest) -> dict[str, Any]:
         requested = [p for value in request.query.get("properties", []) for p in value.split(",") if p]
@@ -310,6 +319,17 @@ class FakeHubSpot(Sandbox):
                         return [], hubspot_error(400, "VALIDATION_ERROR", f"No ticket with id {target} exists")
                     tickets.append(target)
         return tickets, None
+
+
+def _body_problem(request: RecordedRequest) -> Reply | None:
+    """A write whose body is not a JSON object: 415 (not JSON) or 400 (JSON, not an object)."""
+    if request.method not in ("POST", "PATCH", "PUT"):
+        return None
+    if not is_json_content(request):
+        return hubspot_error(415, "VALIDATION_ERROR", "Unsupported Media Type: use application/json")
+    if not isinstance(request.json, dict):
+        return hubspot_error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1: expected an object")
+    return None
 
 
 def _valid_timestamp(value: Any) -> bool:

@@ -13,10 +13,7 @@ Point `WebClient(base_url=f"{fake.url}/api/")` at it.
 from __future__ import annotations
 
 import copy
-import email.parser
-import email.policy
 import hashlib
-import json
 import math
 import re
 import secrets
@@ -24,20 +21,23 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
 
 from triage_local.sandboxes.base import RecordedRequest, Reply, Sandbox, is_json_content
+from triage_local.sandboxes.slack_params import (
+    Params,
+    channel_name,
+    public_message,
+    read_content,
+    read_metadata,
+    read_params,
+)
 
 DEFAULT_TOKEN = "xoxb-sandbox-token"
 DEFAULT_CHANNELS = ("#support-triage-review", "#revops-triage-review", "#triage-escalations")
 BOT_USER_ID, BOT_ID, TEAM_ID, APP_ID = "UBOT", "BSANDBOX", "T0SANDBOX", "ASANDBOX"
 HUMAN_USER_ID = "UHUMAN"
-MAX_BLOCKS = 50
-MAX_TEXT = 40_000
 ERRORS_BY_STATUS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
 _TS = re.compile(r"^\d+\.\d{6}$")
-
-Params = dict[str, Any]
 
 
 def _error(error: str, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
@@ -103,7 +103,7 @@ class FakeSlack(Sandbox):
     # seeding and inspection ----------------------------------------------------------------------
     def add_channel(self, name: str) -> str:
         """Create a channel (`#name` or `name`) if it does not exist; return its id."""
-        key = _channel_name(name)
+        key = channel_name(name)
         with self.lock:
             if key in self._ids:
                 return self._ids[key]
@@ -185,7 +185,7 @@ class FakeSlack(Sandbox):
             name = request.path.removeprefix("/api/")
             if method is not None and name != method:
                 continue
-            params = _params(request)
+            params = read_params(request)
             found.append((name, params if isinstance(params, dict) else {}))
         return found
 
@@ -227,7 +227,7 @@ class FakeSlack(Sandbox):
         }
         if not request.path.startswith("/api/") or method not in routes:
             return Reply(404, {"ok": False, "error": "unknown_method", "req_method": method})
-        params = _params(request)
+        params = read_params(request)
         if isinstance(params, str):
             return _error(params)
         problem = self._check_auth(request, params)
@@ -260,11 +260,11 @@ class FakeSlack(Sandbox):
         channel_id = self._resolve(params.get("channel"))
         if channel_id is None:
             return _error("channel_not_found")
-        content = _content(params)
+        content = read_content(params)
         if isinstance(content, str):
             return _error(content)
         text, blocks = content
-        metadata = _metadata(params.get("metadata"))
+        metadata = read_metadata(params.get("metadata"))
         if isinstance(metadata, str):
             return _error(metadata)
         thread_ts = params.get("thread_ts") or None
@@ -276,7 +276,7 @@ class FakeSlack(Sandbox):
         message = self._new_message(text or "", blocks or [], thread_ts, metadata)
         self._messages[channel_id].append(message)
         self._posts += 1
-        return _ok(channel=channel_id, ts=message["ts"], message=_public(message))
+        return _ok(channel=channel_id, ts=message["ts"], message=public_message(message))
 
     def _update(self, params: Params) -> Reply:
         channel_id = self._resolve(params.get("channel"))
@@ -290,7 +290,7 @@ class FakeSlack(Sandbox):
             return _error("message_not_found")
         if message.get("bot_id") != self.bot_id:
             return _error("cant_update_message")
-        content = _content(params)
+        content = read_content(params)
         if isinstance(content, str):
             return _error(content)
         text, blocks = content
@@ -305,7 +305,7 @@ class FakeSlack(Sandbox):
         message["updated"] = True
         message["edited"] = {"user": self.user_id, "ts": self._next_ts()}
         self._updates += 1
-        return _ok(channel=channel_id, ts=ts, text=message["text"], message=_public(message))
+        return _ok(channel=channel_id, ts=ts, text=message["text"], message=public_message(message))
 
     def _post_ephemeral(self, params: Params) -> Reply:
         channel_id = self._resolve(params.get("channel"))
@@ -314,7 +314,7 @@ class FakeSlack(Sandbox):
         user = params.get("user")
         if not isinstance(user, str) or not user:
             return _error("user_not_found")
-        content = _content(params)
+        content = read_content(params)
         if isinstance(content, str):
             return _error(content)
         text, blocks = content
@@ -342,7 +342,7 @@ class FakeSlack(Sandbox):
             return None
         if channel in self._names:
             return channel
-        return self._ids.get(_channel_name(channel))
+        return self._ids.get(channel_name(channel))
 
     def _find(self, channel_id: str, ts: str) -> dict[str, Any] | None:
         return next((m for m in self._messages.get(channel_id, []) if m["ts"] == ts), None)
@@ -365,84 +365,3 @@ class FakeSlack(Sandbox):
         return {"type": "message", "ts": self._next_ts(), "text": text, "blocks": blocks, "thread_ts": thread_ts,
                 "metadata": metadata, "user": self.user_id, "bot_id": self.bot_id, "app_id": APP_ID,
                 "team": self.team_id, "updated": False, "edited": None, "history": []}  # fmt: skip
-
-
-def _channel_name(name: str) -> str:
-    return name.strip().removeprefix("#").lower()
-
-
-def _public(message: dict[str, Any]) -> dict[str, Any]:
-    """A message as the API shows it: no sandbox bookkeeping, no empty optional fields."""
-    shown = {k: copy.deepcopy(v) for k, v in message.items() if k not in ("updated", "history")}
-    return {k: v for k, v in shown.items() if v is not None and not (k == "blocks" and not v)}
-
-
-def _content(params: Params) -> tuple[str | None, list[dict[str, Any]] | None] | str:
-    """`(text, blocks)` of a post or an update (None: not given), or the Slack error code."""
-    text = params.get("text")
-    if text is not None and not isinstance(text, str):
-        text = str(text)
-    blocks = params.get("blocks")
-    if isinstance(blocks, str):
-        try:
-            blocks = json.loads(blocks) if blocks.strip() else None
-        except ValueError:
-            return "invalid_blocks_format"
-    if blocks is not None:
-        if not isinstance(blocks, list):
-            return "invalid_blocks_format"
-        if len(blocks) > MAX_BLOCKS or not all(isinstance(b, dict) and isinstance(b.get("type"), str) for b in blocks):
-            return "invalid_blocks"
-    attachments = params.get("attachments")
-    if not text and not blocks and not attachments:
-        return "no_text"
-    if text is not None and len(text) > MAX_TEXT:
-        return "msg_too_long"
-    return text, blocks
-
-
-def _metadata(value: Any) -> dict[str, Any] | str | None:
-    """The message metadata (`{event_type, event_payload}`), None, or the Slack error code."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return "invalid_metadata_format"
-    if not isinstance(value, dict) or not isinstance(value.get("event_type"), str):
-        return "invalid_metadata_format"
-    if not isinstance(value.get("event_payload", {}), dict):
-        return "invalid_metadata_schema"
-    return value
-
-
-def _params(request: RecordedRequest) -> Params | str:
-    """The call's arguments: the query string, then the body (JSON, form or multipart); or an error code."""
-    params: Params = {k: v[-1] for k, v in request.query.items()}
-    if not request.body:
-        return params
-    content_type = request.headers.get("content-type", "")
-    main_type = content_type.split(";")[0].strip().lower()
-    if is_json_content(request):
-        if request.json is None:
-            return "invalid_json"
-        if not isinstance(request.json, dict):
-            return "json_not_object"
-        params.update(request.json)
-    elif main_type in ("application/x-www-form-urlencoded", ""):
-        form = parse_qs(request.body.decode("utf-8", "replace"), keep_blank_values=True)
-        params.update({k: v[-1] for k, v in form.items()})
-    elif main_type == "multipart/form-data":
-        parser = email.parser.BytesParser(policy=email.policy.HTTP)
-        parsed = parser.parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + request.body)
-        if not parsed.is_multipart():
-            return "invalid_form_data"
-        for part in parsed.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True)
-            if isinstance(name, str) and isinstance(payload, bytes):
-                params[name] = payload.decode("utf-8", "replace")
-    else:
-        return "invalid_form_data"
-    return params

@@ -39,27 +39,43 @@ def example_value(schema: Any, root: dict[str, Any], name: str = "") -> Any:
         return schema["enum"][0]
     if "const" in schema:
         return schema["const"]
-    kind = schema.get("type", "object" if "properties" in schema else "string")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
+    kind = _kind(schema)
     if kind == "object":
         props = schema.get("properties") or {}
         return {key: example_value(sub, root, key) for key, sub in props.items()}
     if kind == "array":
         return [example_value(schema["items"], root, name)] if "items" in schema else []
+    return _example_scalar(schema, kind, name)
+
+
+def _kind(schema: dict[str, Any]) -> Any:
+    """The schema's type (the first non-null one of a list); object if it has properties, else string."""
+    kind = schema.get("type", "object" if "properties" in schema else "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    return kind
+
+
+def _example_scalar(schema: dict[str, Any], kind: str, name: str) -> Any:
+    """A number, boolean, null or string (`sandbox <name>`, padded to `minLength`)."""
     if kind in ("number", "integer"):
-        value: float = 0.9 if kind == "number" else 1
-        if "maximum" in schema:
-            value = min(value, schema["maximum"])
-        if "minimum" in schema:
-            value = max(value, schema["minimum"])
-        return int(value) if kind == "integer" else value
+        return _example_number(schema, kind)
     if kind == "boolean":
         return False
     if kind == "null":
         return None
     text = f"sandbox {name or 'value'}"
     return text.ljust(int(schema.get("minLength", 0)), ".")
+
+
+def _example_number(schema: dict[str, Any], kind: str) -> float:
+    """0.9 for a number, 1 for an integer, brought within `minimum`/`maximum`."""
+    value: float = 0.9 if kind == "number" else 1
+    if "maximum" in schema:
+        value = min(value, schema["maximum"])
+    if "minimum" in schema:
+        value = max(value, schema["minimum"])
+    return int(value) if kind == "integer" else value
 
 
 def example_input(tool: dict[str, Any]) -> dict[str, Any]:

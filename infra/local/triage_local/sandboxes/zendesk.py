@@ -23,6 +23,8 @@ from triage_local.sandboxes.base import RateWindow, RecordedRequest, Reply, Sand
 from triage_local.sandboxes.zendesk_rules import (
     CONFLICT,
     NOT_FOUND,
+    apply_changes,
+    audit_page,
     invalid,
     normalise_tags,
     parse_stamp,
@@ -35,8 +37,18 @@ DEFAULT_EMAIL = "agent@example.com"
 DEFAULT_TOKEN = "zendesk-sandbox-token"
 _TICKET = re.compile(r"^/api/v2/tickets/(\d+)(/tags|/comments|/audits)?(?:\.json)?$")
 HUMAN_AGENT_ID = 900_002  # a person working the queue (`agent_update`, `touch`)
-AUDITS_PER_PAGE = 100
 _OTHER = re.compile(r"^/api/v2/(users|organizations)/(\d+)(?:\.json)?$")
+
+
+def _body_problem(request: RecordedRequest) -> Reply | None:
+    """A write whose body is not a JSON object: 415 (not JSON) or 400 (JSON, not an object)."""
+    if not (request.method in ("PUT", "POST", "PATCH") or (request.method == "DELETE" and request.body)):
+        return None
+    if not is_json_content(request):
+        return Reply(415, {"error": "UnsupportedMediaType", "description": "Content-Type must be JSON"})
+    if not isinstance(request.json, dict):
+        return Reply(400, {"error": "InvalidJSON", "description": "The request body is not a JSON object"})
+    return None
 
 
 class FakeZendesk(Sandbox):
@@ -172,7 +184,7 @@ class FakeZendesk(Sandbox):
         """A person changes the ticket in the agent workspace: an audit by `author_id`, and the webhooks."""
         with self.lock:
             ticket = self.tickets[ticket_id]
-            events = self._apply_changes(ticket, fields)
+            events = apply_changes(self._ids, ticket, fields)
             self._bump(ticket)
             audit = self._audit(ticket_id, author_id, events, "web")
             self._notify("updated", ticket_id, audit)
@@ -228,11 +240,9 @@ class FakeZendesk(Sandbox):
         }
 
     def _route(self, request: RecordedRequest) -> Reply:
-        if request.method in ("PUT", "POST", "PATCH") or (request.method == "DELETE" and request.body):
-            if not is_json_content(request):
-                return Reply(415, {"error": "UnsupportedMediaType", "description": "Content-Type must be JSON"})
-            if not isinstance(request.json, dict):
-                return Reply(400, {"error": "InvalidJSON", "description": "The request body is not a JSON object"})
+        problem = _body_problem(request)
+        if problem is not None:
+            return problem
         if request.path in ("/api/v2/users/me.json", "/api/v2/users/me") and request.method == "GET":
             with self.lock:
                 return Reply(200, {"user": copy.deepcopy(self.users[self.agent_id])})
@@ -245,31 +255,40 @@ class FakeZendesk(Sandbox):
         match = _TICKET.match(request.path)
         if not match:
             return Reply(404, {"error": "InvalidEndpoint", "description": "Not found"})
-        ticket_id, sub = int(match[1]), match[2]
+        return self._route_ticket(int(match[1]), match[2], request)
+
+    def _route_ticket(self, ticket_id: int, sub: str | None, request: RecordedRequest) -> Reply:
+        """A ticket's own routes. An update first runs its `before_next_update` hook, outside the lock."""
+        update = sub is None and request.method == "PUT"
         with self.lock:
-            if ticket_id not in self.tickets:
-                return Reply(404, NOT_FOUND)
-            if sub == "/tags":
-                return self._tags(ticket_id, request)
-            if sub == "/audits" and request.method == "GET":
-                return self._audit_page(ticket_id, request)
-            if sub == "/comments" and request.method == "GET":
-                comments = copy.deepcopy(self.comments[ticket_id])
-                return Reply(200, {"comments": comments, "next_page": None, "previous_page": None,
-                                   "count": len(comments)})  # fmt: skip
-            if sub is None and request.method == "GET":
-                return Reply(200, self._show(ticket_id, request.param("include") or ""))
-            hook = self._before_update.pop(ticket_id, None) if sub is None and request.method == "PUT" else None
+            reply = self._ticket_reply(ticket_id, sub, request)
+            if reply is not None:
+                return reply
+            hook = self._before_update.pop(ticket_id, None) if update else None
         if hook is not None:
             hook()  # a person got there first (outside the lock: it sends webhooks of its own)
         with self.lock:
-            if sub is None and request.method == "PUT":
+            if update:
                 return self._update(ticket_id, request.json)
         return Reply(405, {"error": "MethodNotAllowed", "description": f"{request.method} is not allowed here"})
 
-    def _show(self, ticket_id: int, include: str) -> dict[str, Any]:
+    def _ticket_reply(self, ticket_id: int, sub: str | None, request: RecordedRequest) -> Reply | None:
+        """Not found, tags, or a read (under the lock); None for an update or a method not allowed."""
+        if ticket_id not in self.tickets:
+            return Reply(404, NOT_FOUND)
+        if sub == "/tags":
+            return self._tags(ticket_id, request)
+        readers = {"/audits": self._audit_page, "/comments": self._comment_page, None: self._show}
+        reader = readers.get(sub) if request.method == "GET" else None
+        return None if reader is None else reader(ticket_id, request)
+
+    def _comment_page(self, ticket_id: int, request: RecordedRequest) -> Reply:
+        comments = copy.deepcopy(self.comments[ticket_id])
+        return Reply(200, {"comments": comments, "next_page": None, "previous_page": None, "count": len(comments)})
+
+    def _show(self, ticket_id: int, request: RecordedRequest) -> Reply:
         ticket = self._render(ticket_id)
-        wanted = {part.strip() for part in include.split(",")}
+        wanted = {part.strip() for part in (request.param("include") or "").split(",")}
         body: dict[str, Any] = {"ticket": ticket}
         if "users" in wanted:
             ids = [ticket["requester_id"], ticket["submitter_id"], ticket["assignee_id"], *ticket["collaborator_ids"]]
@@ -280,7 +299,7 @@ class FakeZendesk(Sandbox):
         if "groups" in wanted:
             group = self.groups.get(ticket["group_id"])
             body["groups"] = [copy.deepcopy(group)] if group else []
-        return body
+        return Reply(200, body)
 
     def _render(self, ticket_id: int) -> dict[str, Any]:
         return {**copy.deepcopy(self.tickets[ticket_id]), "url": f"{self.url}/api/v2/tickets/{ticket_id}.json"}
@@ -313,48 +332,13 @@ class FakeZendesk(Sandbox):
         if problem is not None:
             return problem
         ticket = self.tickets[ticket_id]
-        events = self._apply_changes(ticket, data)
+        events = apply_changes(self._ids, ticket, data)
         self._bump(ticket)
         if isinstance(data.get("comment"), dict):
             events.append(self._append_comment(ticket_id, data["comment"], data["comment"].get("author_id")))
         audit = self._audit(ticket_id, self.agent_id, events, "api")
         self._notify("updated", ticket_id, audit)
         return Reply(200, {"ticket": self._render(ticket_id), "audit": audit})
-
-    def _apply_changes(self, ticket: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
-        """Set the fields `data` names (tags: replace; additional_tags / remove_tags: add / remove)."""
-        wanted = dict(data)
-        if "additional_tags" in data or "remove_tags" in data:
-            base = normalise_tags(wanted.get("tags", ticket["tags"]))
-            added = normalise_tags(list(data.get("additional_tags") or []))
-            removed = set(normalise_tags(list(data.get("remove_tags") or [])))
-            wanted["tags"] = [t for t in normalise_tags([*base, *added]) if t not in removed]
-        events: list[dict[str, Any]] = []
-        for field in ("group_id", "priority", "status", "type", "assignee_id", "subject", "tags", "custom_fields"):
-            if field not in wanted:
-                continue
-            value = wanted[field]
-            if field == "tags":
-                value = normalise_tags(value)
-            elif field == "custom_fields":
-                events.extend(self._custom_field_events(ticket, value))
-                continue
-            if value != ticket[field]:
-                events.append({"id": next(self._ids), "type": "Change", "field_name": field, "value": value,
-                               "previous_value": ticket[field]})  # fmt: skip
-                ticket[field] = value
-        return events
-
-    def _custom_field_events(self, ticket: dict[str, Any], given: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        current = {f["id"]: f["value"] for f in ticket["custom_fields"]}
-        events = []
-        for item in given:
-            if current.get(item["id"]) != item["value"]:
-                events.append({"id": next(self._ids), "type": "Change", "field_name": str(item["id"]),
-                               "value": item["value"], "previous_value": current.get(item["id"])})  # fmt: skip
-                current[item["id"]] = item["value"]
-        ticket["custom_fields"] = [{"id": k, "value": v} for k, v in current.items()]
-        return events
 
     def _audit(
         self, ticket_id: int, author_id: int, events: list[dict[str, Any]], channel: str, at: str | None = None
@@ -366,15 +350,8 @@ class FakeZendesk(Sandbox):
         return copy.deepcopy(audit)
 
     def _audit_page(self, ticket_id: int, request: RecordedRequest) -> Reply:
-        """Oldest first, `per_page` (≤ 100) at a time, `next_page` until the last page (offset pagination)."""
-        per_page = min(int(request.param("per_page") or AUDITS_PER_PAGE), AUDITS_PER_PAGE)
-        page = max(int(request.param("page") or 1), 1)
-        audits = self.audits.get(ticket_id, [])
-        chunk = copy.deepcopy(audits[(page - 1) * per_page : page * per_page])
-        more = page * per_page < len(audits)
-        next_page = f"{self.url}/api/v2/tickets/{ticket_id}/audits.json?page={page + 1}&per_page={per_page}"
-        return Reply(200, {"audits": chunk, "next_page": next_page if more else None,
-                           "previous_page": None, "count": len(audits)})  # fmt: skip
+        base = f"{self.url}/api/v2/tickets/{ticket_id}/audits.json"
+        return audit_page(self.audits.get(ticket_id, []), base, request.param("page"), request.param("per_page"))
 
     def _notify(self, kind: str, ticket_id: int, audit: dict[str, Any]) -> None:
         if self.webhooks is None:
@@ -397,7 +374,7 @@ class FakeZendesk(Sandbox):
         change = {"PUT": {"additional_tags": given}, "POST": {"tags": given}}.get(
             request.method, {"remove_tags": given}
         )
-        events = self._apply_changes(ticket, change)
+        events = apply_changes(self._ids, ticket, change)
         self._bump(ticket)
         self._notify("updated", ticket_id, self._audit(ticket_id, self.agent_id, events, "api"))
         return Reply(200, {"tags": list(ticket["tags"])})

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,3 +70,56 @@ def validate_update(data: dict[str, Any], comment_count: int, groups: Mapping[in
         if comment_count >= MAX_COMMENTS:
             return invalid("comment", f"a ticket can have at most {MAX_COMMENTS} comments")
     return None
+
+
+AUDITS_PER_PAGE = 100
+
+
+def apply_changes(ids: Iterator[int], ticket: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Set the fields `data` names (tags: replace; additional_tags / remove_tags: add / remove)."""
+    wanted = dict(data)
+    if "additional_tags" in data or "remove_tags" in data:
+        base = normalise_tags(wanted.get("tags", ticket["tags"]))
+        added = normalise_tags(list(data.get("additional_tags") or []))
+        removed = set(normalise_tags(list(data.get("remove_tags") or [])))
+        wanted["tags"] = [t for t in normalise_tags([*base, *added]) if t not in removed]
+    events: list[dict[str, Any]] = []
+    for field in ("group_id", "priority", "status", "type", "assignee_id", "subject", "tags", "custom_fields"):
+        if field not in wanted:
+            continue
+        value = wanted[field]
+        if field == "tags":
+            value = normalise_tags(value)
+        elif field == "custom_fields":
+            events.extend(_custom_field_events(ids, ticket, value))
+            continue
+        if value != ticket[field]:
+            events.append({"id": next(ids), "type": "Change", "field_name": field, "value": value,
+                           "previous_value": ticket[field]})  # fmt: skip
+            ticket[field] = value
+    return events
+
+
+def _custom_field_events(
+    ids: Iterator[int], ticket: dict[str, Any], given: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    current = {f["id"]: f["value"] for f in ticket["custom_fields"]}
+    events = []
+    for item in given:
+        if current.get(item["id"]) != item["value"]:
+            events.append({"id": next(ids), "type": "Change", "field_name": str(item["id"]),
+                           "value": item["value"], "previous_value": current.get(item["id"])})  # fmt: skip
+            current[item["id"]] = item["value"]
+    ticket["custom_fields"] = [{"id": k, "value": v} for k, v in current.items()]
+    return events
+
+
+def audit_page(audits: list[dict[str, Any]], url: str, page_param: str | None, per_page_param: str | None) -> Reply:
+    """Oldest first, `per_page` (≤ 100) at a time, `next_page` until the last page (offset pagination)."""
+    per_page = min(int(per_page_param or AUDITS_PER_PAGE), AUDITS_PER_PAGE)
+    page = max(int(page_param or 1), 1)
+    chunk = copy.deepcopy(audits[(page - 1) * per_page : page * per_page])
+    more = page * per_page < len(audits)
+    next_page = f"{url}?page={page + 1}&per_page={per_page}"
+    return Reply(200, {"audits": chunk, "next_page": next_page if more else None,
+                       "previous_page": None, "count": len(audits)})  # fmt: skip

@@ -1,22 +1,31 @@
-"""boto3 clients with short timeouts, created lazily and once per process.
+"""boto3 clients with short timeouts: made once per function instance, when it builds its service.
 
 boto3 honours AWS_ENDPOINT_URL itself, which is how the local runner points everything at moto.
 """
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
+import boto3
+from botocore.config import Config
 
-@cache
-def client(service: str, *, connect_timeout: float = 2.0, read_timeout: float = 3.0) -> Any:
-    import boto3
-    from botocore.config import Config
 
-    config = Config(
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        retries={"max_attempts": 2, "mode": "standard"},
-    )
-    return boto3.session.Session().client(service, config=config)
+class AwsClients:
+    """One client per (service, timeouts), made on first use and kept for the life of this object."""
+
+    def __init__(self, session: Any = None) -> None:
+        self._session = session
+        self._clients: dict[tuple[str, float, float], Any] = {}
+
+    def client(self, service: str, *, connect_timeout: float = 2.0, read_timeout: float = 3.0) -> Any:
+        key = (service, connect_timeout, read_timeout)
+        if key not in self._clients:
+            config = Config(
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                retries={"max_attempts": 2, "mode": "standard"},
+            )
+            session = self._session or boto3.session.Session()
+            self._clients[key] = session.client(service, config=config)
+        return self._clients[key]

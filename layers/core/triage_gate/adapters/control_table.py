@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from triage_gate.review.feedback import add_example
 from triage_gate.triage.breaker import BreakerState
 from triage_gate.triage.ports import TicketClaim
 
@@ -91,8 +92,6 @@ class DynamoExampleStore:
         return dict(json.loads(item["examples"]["S"])) if item else {}
 
     def add(self, workflow: str, task: str, label: str, text: str) -> None:
-        from triage_gate.review.feedback import add_example
-
         for _ in range(3):  # optimistic lock on a version number
             item = self._ddb.get_item(
                 TableName=self._table, Key={"pk": {"S": f"examples#{workflow}"}}, ConsistentRead=True

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from aws_lambda_powertools.utilities.feature_flags import AppConfigStore
 from aws_lambda_powertools.utilities.feature_flags.base import StoreProvider
 from aws_lambda_powertools.utilities.feature_flags.exceptions import ConfigurationStoreError
 
@@ -40,6 +41,4 @@ class FileFlagStore(StoreProvider):
 
 
 def appconfig_store(application: str, environment: str, profile: str, max_age: int) -> StoreProvider:
-    from aws_lambda_powertools.utilities.feature_flags import AppConfigStore
-
     return AppConfigStore(environment=environment, application=application, name=profile, max_age=max_age)

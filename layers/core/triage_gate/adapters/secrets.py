@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-
+from aws_lambda_powertools.utilities import parameters
 from pydantic import ValidationError
 
-from triage_gate.config import SECRET_KEYS, VendorSecrets
+from triage_gate.config import VendorSecrets
 from triage_gate.errors import SecretsUnavailable
 
 
@@ -17,8 +15,6 @@ class SecretsManagerSecrets:
         self._max_age = max_age_seconds
 
     def get(self) -> VendorSecrets:
-        from aws_lambda_powertools.utilities import parameters
-
         try:
             value = parameters.get_secret(self._secret_id, transform="json", max_age=self._max_age)
         except (
@@ -35,10 +31,10 @@ class SecretsManagerSecrets:
 
 
 class EnvironmentSecrets:
-    """Local mode and tests: the same key names, read from environment variables."""
+    """Local mode and tests: the same key names, read from the environment when the function was built."""
 
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        self._environ = os.environ if environ is None else environ
+    def __init__(self, secrets: VendorSecrets) -> None:
+        self._secrets = secrets
 
     def get(self) -> VendorSecrets:
-        return VendorSecrets.model_validate({k: self._environ[k] for k in SECRET_KEYS if k in self._environ})
+        return self._secrets

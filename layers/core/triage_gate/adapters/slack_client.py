@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
 from triage_gate.errors import PermanentVendorError, RateLimited, TransientVendorError
 from triage_gate.ports import SecretsProvider
 
@@ -29,8 +32,6 @@ class SlackWebClient:
         self._call("chat_postEphemeral", channel=channel, user=user, text=text)
 
     def _call(self, method: str, **kwargs: Any) -> Any:
-        from slack_sdk.errors import SlackApiError, SlackClientError
-
         client = self._web_client()
         try:
             return getattr(client, method)(**kwargs)
@@ -48,8 +49,6 @@ class SlackWebClient:
             raise TransientVendorError(f"slack {method}: {type(exc).__name__}") from exc
 
     def _web_client(self) -> Any:
-        from slack_sdk import WebClient
-
         token = self._secrets.get().SLACK_BOT_TOKEN
         if token is None:
             raise TransientVendorError("SLACK_BOT_TOKEN is not set")

@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from triage_gate.errors import QueueUnavailable
 from triage_gate.messages import TicketEvent
 from triage_gate.observability import logger
 
@@ -100,8 +101,6 @@ class SqsMessageQueue:
         self._sqs = sqs
 
     def send(self, body: str, *, dedupe_key: str, correlation_id: str) -> None:
-        from triage_gate.errors import QueueUnavailable
-
         attributes = {
             "correlation_id": {"DataType": "String", "StringValue": correlation_id},
             "dedupe_key": {"DataType": "String", "StringValue": dedupe_key},
@@ -117,10 +116,17 @@ class SqsMessageQueue:
         raise QueueUnavailable(f"could not send to {self._queue_url.rsplit('/', 1)[-1]}")
 
 
-def return_later(queue_url: str, receipt_handle: str, seconds: float) -> None:
-    """Put a received message back for ``seconds`` (a vendor's Retry-After) instead of the full visibility timeout."""
-    from triage_gate.adapters.aws import client
+class SqsRequeue:
+    """Put a received message back for ``seconds`` (a vendor's Retry-After) instead of the full visibility
+    timeout: the one way every queue consumer waits out a rate limit."""
 
-    client("sqs").change_message_visibility(
-        QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=min(43_200, max(1, int(seconds) + 1))
-    )
+    def __init__(self, queue_url: str, sqs: Any) -> None:
+        self._queue_url = queue_url
+        self._sqs = sqs
+
+    def later(self, receipt_handle: str, seconds: float) -> None:
+        self._sqs.change_message_visibility(
+            QueueUrl=self._queue_url,
+            ReceiptHandle=receipt_handle,
+            VisibilityTimeout=min(43_200, max(1, int(seconds) + 1)),
+        )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import requests
+
 from triage_gate.adapters.vendor_http import segment
 from triage_gate.errors import ContextUnavailable
 from triage_gate.ports import SecretsProvider
@@ -23,8 +25,6 @@ class VendorContext:
     def fetch(
         self, source: str, account_id: str, ticket_id: str, fields: Sequence[str], timeout: float
     ) -> dict[str, Any]:
-        import requests
-
         try:
             if source == "zendesk":
                 return self._zendesk_ticket(ticket_id, timeout)
@@ -35,8 +35,6 @@ class VendorContext:
             raise ContextUnavailable(f"{source} API answered an unexpected shape: {type(exc).__name__}") from exc
 
     def _get(self, url: str, timeout: float, **kwargs: Any) -> Any:
-        import requests
-
         if self._session is None:
             self._session = requests.Session()
         response = self._session.get(url, timeout=(min(1.0, timeout), timeout), **kwargs)

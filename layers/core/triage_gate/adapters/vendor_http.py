@@ -14,6 +14,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
+import requests
+
 from triage_gate.errors import PermanentVendorError, RateLimited, TransientVendorError
 
 MAX_TRANSIENT_RETRIES = 2
@@ -39,8 +41,6 @@ class VendorHttp:
     ) -> Any:
         """``repeatable=False`` for writes that are not idempotent (a note): after an answer we did not
         get (read timeout) or a 5xx the vendor may have done it, so the caller must look before resending."""
-        import requests
-
         if self._session is None:
             self._session = requests.Session()
         transient = waits = 0
@@ -51,39 +51,60 @@ class VendorHttp:
             try:
                 response = self._session.request(method, url, timeout=(1.0, min(5.0, remaining)), **kwargs)
             except requests.RequestException as exc:
-                transient += 1
-                sent = not isinstance(exc, requests.ConnectionError | requests.ConnectTimeout)
-                if transient > MAX_TRANSIENT_RETRIES or (sent and not repeatable):
-                    raise TransientVendorError(f"{self.vendor}: {type(exc).__name__} on {_path(url)}") from exc
-                time.sleep(0.2 * transient)
+                transient = self._retry_unanswered(exc, url, transient + 1, repeatable)
                 continue
-            if response.status_code in ok:
+            status = response.status_code
+            if status in ok:
                 return response
-            if response.status_code == 429:
-                retry_after = _retry_after(response.headers.get("Retry-After"))
-                waits += 1
-                if waits > MAX_RATE_LIMIT_WAITS or retry_after + SAFETY_MARGIN >= deadline - time.monotonic():
-                    raise RateLimited(f"{self.vendor}: 429 on {_path(url)}", retry_after=retry_after)
-                time.sleep(retry_after)
-                continue
-            if response.status_code in (401, 403):
-                # Credentials are configuration: retried through the queue, then the DLQ alarm — not dropped.
-                raise TransientVendorError(
-                    f"{self.vendor}: {response.status_code} on {_path(url)} (check the API credentials)",
-                    status=response.status_code,
-                )
-            if response.status_code >= 500:
-                transient += 1
-                if transient > MAX_TRANSIENT_RETRIES or not repeatable:
-                    raise TransientVendorError(
-                        f"{self.vendor}: {response.status_code} on {_path(url)}", status=response.status_code
-                    )
-                time.sleep(0.2 * transient)
-                continue
-            raise PermanentVendorError(
-                f"{self.vendor}: {method} {_path(url)} answered {response.status_code}: {response.text[:300]}",
-                status=response.status_code,
+            if status == 429:
+                waits = self._wait_out_rate_limit(response, url, deadline, waits + 1)
+            elif status in (401, 403):
+                raise self._credentials_error(response, url)
+            elif status >= 500:
+                transient = self._retry_server_error(response, url, transient + 1, repeatable)
+            else:
+                raise self._refused(response, method, url)
+
+    def _retry_unanswered(self, exc: requests.RequestException, url: str, transient: int, repeatable: bool) -> int:
+        """No answer (connection error, timeout): sleep before attempt `transient` + 1, or raise
+        TransientVendorError when retries are spent or a request that may have arrived is not repeatable."""
+        sent = not isinstance(exc, requests.ConnectionError | requests.ConnectTimeout)
+        if transient > MAX_TRANSIENT_RETRIES or (sent and not repeatable):
+            raise TransientVendorError(f"{self.vendor}: {type(exc).__name__} on {_path(url)}") from exc
+        time.sleep(0.2 * transient)
+        return transient
+
+    def _wait_out_rate_limit(self, response: Any, url: str, deadline: float, waits: int) -> int:
+        """429: sleep Retry-After (wait number `waits`) if it fits before the deadline, else raise RateLimited."""
+        retry_after = _retry_after(response.headers.get("Retry-After"))
+        if waits > MAX_RATE_LIMIT_WAITS or retry_after + SAFETY_MARGIN >= deadline - time.monotonic():
+            raise RateLimited(f"{self.vendor}: 429 on {_path(url)}", retry_after=retry_after)
+        time.sleep(retry_after)
+        return waits
+
+    def _credentials_error(self, response: Any, url: str) -> TransientVendorError:
+        """401/403. Credentials are configuration: retried through the queue, then the DLQ alarm — not dropped."""
+        return TransientVendorError(
+            f"{self.vendor}: {response.status_code} on {_path(url)} (check the API credentials)",
+            status=response.status_code,
+        )
+
+    def _retry_server_error(self, response: Any, url: str, transient: int, repeatable: bool) -> int:
+        """5xx: sleep before attempt `transient` + 1, or raise TransientVendorError when retries are spent or
+        the request is not repeatable (the vendor may have done it)."""
+        if transient > MAX_TRANSIENT_RETRIES or not repeatable:
+            raise TransientVendorError(
+                f"{self.vendor}: {response.status_code} on {_path(url)}", status=response.status_code
             )
+        time.sleep(0.2 * transient)
+        return transient
+
+    def _refused(self, response: Any, method: str, url: str) -> PermanentVendorError:
+        """Any other answer (another 4xx, or a status neither `ok` nor an error): permanent, never retried."""
+        return PermanentVendorError(
+            f"{self.vendor}: {method} {_path(url)} answered {response.status_code}: {response.text[:300]}",
+            status=response.status_code,
+        )
 
 
 def segment(value: str) -> str:

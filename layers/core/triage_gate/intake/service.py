@@ -25,8 +25,8 @@ from triage_gate.errors import (
     QueueUnavailable,
     UnsupportedMediaType,
 )
+from triage_gate.http import WebhookRequest
 from triage_gate.intake import signatures
-from triage_gate.intake.http import WebhookRequest
 from triage_gate.intake.hubspot import parse_hubspot
 from triage_gate.intake.outcomes import EventOutcome, Ignored, IntakeResult, Invalid, Parsed, Status
 from triage_gate.intake.queueable import queue_problem

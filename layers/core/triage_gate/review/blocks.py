@@ -5,11 +5,30 @@ string that is not ours (subject, excerpt, context facts, labels, names, the war
 ``mrkdwn_escape`` (or ``mrkdwn_clip``) before it is placed in mrkdwn text, the notification text included, so
 a reviewer sees it as text, never as a mention or a disguised link. plain_text fields are not parsed by
 Slack; they are only clipped to their limits.
+
+Every block is built from ``slack_sdk.models.blocks`` objects and serialised with ``to_dict()``, which checks
+Block Kit's limits (section text 3,000, button text 75 and value 2,000, option text 75 and value 150, select
+placeholder 150 and 100 options, action_id and block_id 255): a message that would break one raises
+``SlackObjectFormationError`` here instead of being refused by Slack (``invalid_blocks``). What we can shorten
+without changing its meaning is clipped first; identifiers (a button's decision id) are never clipped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
 
 from triage_gate.policy import Workflow
 from triage_gate.review.models import CORRECTION_REASONS
@@ -20,6 +39,10 @@ EXCERPT_CHARS = 600
 SUBJECT_CHARS = 200  # escaped: the subject line and the quoted excerpt share one 3,000-char section
 QUOTE_CHARS = 2790
 FACTS_CHARS = 2900
+LIST_CHARS = 2900  # the proposed labels, the reason codes: short lists, clipped only as a safety net
+SECTION_CHARS = SectionBlock.text_max_length  # 3,000
+MAX_LABEL_SELECTS = 3  # + the reason select: within the 5 elements an actions block held in older clients
+MAX_OPTIONS = StaticSelectElement.options_max_length  # 100
 
 
 def mrkdwn_escape(text: object) -> str:
@@ -56,35 +79,35 @@ def review_message(
     name = mrkdwn_escape(f"{record.source} #{record.ticket_id}")
     ticket = f"<{link}|{name}>" if link else name
     text = mrkdwn_escape(f"Review needed: {record.source} ticket {record.ticket_id} ({record.workflow})")
-    blocks: list[dict[str, Any]] = [
+    blocks: list[Block] = [
         _section(f"*Review needed* · {ticket} · {mrkdwn_escape(record.workflow)}"),
         _section(f"*{mrkdwn_clip(record.subject or '(no subject)', SUBJECT_CHARS)}*\n>{_excerpt(record.input_text)}"),
-        _section(f"*Proposed*\n{_proposed(record)}"),
-        _section(f"*Why a human*\n{_why(record)}"),
+        _section(f"*Proposed*\n{_clip_escaped(_proposed(record), LIST_CHARS)}"),
+        _section(f"*Why a human*\n{_clip_escaped(_why(record), LIST_CHARS)}"),
     ]
     facts = [f"{k}: {v}" for k, v in record.context_fields.items() if not k.endswith((".description", ".content"))]
     if facts:
-        blocks.append({"type": "context", "elements": [_mrkdwn(mrkdwn_clip(" · ".join(facts), FACTS_CHARS))]})
+        blocks.append(_context(mrkdwn_clip(" · ".join(facts), FACTS_CHARS)))
     if warning:
         blocks.append(_section(f":warning: {mrkdwn_clip(warning, 2900)}"))
-    blocks.append(_selects(record, workflow))
+    blocks.append(_selects(workflow))
     blocks.append(_buttons(record, forced=warning is not None))
-    return text, blocks
+    return text, _serialise(blocks)
 
 
 def resolved_message(record: DecisionRecord, review: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     what = mrkdwn_escape(_outcome(review))
     reviewer = mrkdwn_escape(review.get("reviewer_name") or review["reviewer"])
     text = f"{mrkdwn_escape(f'{record.source} ticket {record.ticket_id}')}: {what} by {reviewer}"
-    headline = (
-        f":white_check_mark: *{mrkdwn_escape(f'{record.source} #{record.ticket_id}')}* {what}"
-        f" by {user_mention(review['reviewer'])}"
-    )
+    head = f":white_check_mark: *{mrkdwn_escape(f'{record.source} #{record.ticket_id}')}* "
+    tail = f" by {user_mention(review['reviewer'])}"
+    room = SECTION_CHARS - len(head) - len(tail)  # the outcome (labels can be long) gives way to the mention
+    headline = head + _clip_escaped(what, room) + tail if room > 1 else head + what + tail
     when = mrkdwn_escape(
         f"{review['resolved_at']} · {review['time_to_review_s']:.0f} s after it was posted"
         f" · decision `{record.decision_id[-24:]}`"
     )
-    return text, [_section(_clip_escaped(headline, 3000)), {"type": "context", "elements": [_mrkdwn(when)]}]
+    return text, _serialise([_section(_clip_escaped(headline, SECTION_CHARS)), _context(_clip_escaped(when, 2900))])
 
 
 def _outcome(review: dict[str, Any]) -> str:
@@ -117,55 +140,68 @@ def _excerpt(input_text: str) -> str:
     return _clip_escaped(mrkdwn_escape(excerpt).replace("\n", "\n>"), QUOTE_CHARS)
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(text)}
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text))
 
 
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
 
 
-def _selects(record: DecisionRecord, workflow: Workflow) -> dict[str, Any]:
-    elements: list[dict[str, Any]] = []
-    for task, spec in list(workflow.tasks.items())[:3]:
+def _plain(text: str) -> PlainTextObject:
+    """plain_text without the `emoji` flag slack_sdk adds to a bare string (the JSON stays as it was)."""
+    return PlainTextObject(text=text)
+
+
+def _selects(workflow: Workflow) -> ActionsBlock:
+    elements: list[StaticSelectElement] = []
+    for task, spec in list(workflow.tasks.items())[:MAX_LABEL_SELECTS]:
         elements.append(
-            {
-                "type": "static_select",
-                "action_id": f"label:{task}",
-                "placeholder": {"type": "plain_text", "text": f"Correct {task}"[:150]},
-                "options": [_option(label, f"{task}={label}") for label in list(spec.labels)[:100]],
-            }
+            StaticSelectElement(
+                action_id=f"label:{task}",
+                placeholder=_plain(f"Correct {task}"[: StaticSelectElement.placeholder_max_length]),
+                options=_options((label, f"{task}={label}") for label in spec.labels),
+            )
         )
     elements.append(
-        {
-            "type": "static_select",
-            "action_id": "reason",
-            "placeholder": {"type": "plain_text", "text": "Why (for a correction)"},
-            "options": [_option(text, code) for code, text in CORRECTION_REASONS.items()],
-        }
+        StaticSelectElement(
+            action_id="reason",
+            placeholder=_plain("Why (for a correction)"),
+            options=_options((text, code) for code, text in CORRECTION_REASONS.items()),
+        )
     )
-    return {"type": "actions", "block_id": "review_choices", "elements": elements[:5]}
+    return ActionsBlock(block_id="review_choices", elements=elements)
 
 
-def _buttons(record: DecisionRecord, *, forced: bool) -> dict[str, Any]:
+def _buttons(record: DecisionRecord, *, forced: bool) -> ActionsBlock:
     suffix = "_anyway" if forced else ""
-    value = record.decision_id
-    return {
-        "type": "actions",
-        "block_id": "review_buttons",
-        "elements": [
-            {"type": "button", "action_id": f"approve{suffix}", "style": "primary", "value": value,
-             "text": {"type": "plain_text", "text": "Approve anyway" if forced else "Approve"}},
-            {"type": "button", "action_id": f"correct{suffix}", "value": value,
-             "text": {"type": "plain_text", "text": "Correct anyway" if forced else "Correct"}},
-            {"type": "button", "action_id": "escalate", "style": "danger", "value": value,
-             "text": {"type": "plain_text", "text": "Escalate"}},
+    value = record.decision_id  # an identifier: never clipped (over 2,000 chars, building the button raises)
+    return ActionsBlock(
+        block_id="review_buttons",
+        elements=[
+            ButtonElement(action_id=f"approve{suffix}", style="primary", value=value,
+                          text=_plain("Approve anyway" if forced else "Approve")),
+            ButtonElement(action_id=f"correct{suffix}", value=value,
+                          text=_plain("Correct anyway" if forced else "Correct")),
+            ButtonElement(action_id="escalate", style="danger", value=value, text=_plain("Escalate")),
         ],
-    }  # fmt: skip
+    )  # fmt: skip
 
 
-def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": text[:75]}, "value": value[:150]}
+def _options(choices: Iterable[tuple[str, str]]) -> list[Option]:
+    """(shown text, value) pairs as options: the text clipped to 75 characters; a value over 150 is left out
+    (clipped, it would name another label, or none), and at most 100 options."""
+    options = [
+        Option(text=_plain(text[: Option.label_max_length]), value=value)
+        for text, value in choices
+        if len(value) <= Option.value_max_length
+    ]
+    return options[:MAX_OPTIONS]
+
+
+def _serialise(blocks: list[Block]) -> list[dict[str, Any]]:
+    """The blocks as Slack's JSON; ``to_dict()`` validates each (SlackObjectFormationError when over a limit)."""
+    return [block.to_dict() for block in blocks]
 
 
 def _pct(value: float | None) -> str:

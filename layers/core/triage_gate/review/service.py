@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from triage_gate.errors import ContextUnavailable
+from triage_gate.messages import DecisionMessage, ReviewJob, TicketSnapshot
 from triage_gate.policy import Policy, Workflow
 from triage_gate.review.blocks import (
     group_mention,
@@ -24,9 +25,9 @@ from triage_gate.review.blocks import (
 )
 from triage_gate.review.feedback import ExampleStore
 from triage_gate.review.interactions import ReviewerAction
-from triage_gate.review.models import CORRECTION_REASONS, ReviewJob
+from triage_gate.review.models import CORRECTION_REASONS
 from triage_gate.review.ports import ReviewLedger, SlackClient
-from triage_gate.triage.decision import DecisionMessage, DecisionRecord, TicketSnapshot
+from triage_gate.triage.decision import DecisionRecord
 from triage_gate.triage.ports import ContextFetcher, MessageQueue
 
 Clock = Callable[[], datetime]

@@ -1,4 +1,9 @@
-"""Signed Slack interaction requests, built from the documented format (for the CLI, the demo, tests)."""
+"""Slack request signatures: verification of interaction requests, and signed requests for the CLI, the demo
+and tests.
+
+Slack's v0 scheme: ``X-Slack-Signature = "v0=" + hex(HMAC-SHA256(signing secret, "v0:" + ts + ":" + raw body))``
+with ``X-Slack-Request-Timestamp = ts`` in unix seconds.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,94 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+from slack_sdk.signature import Clock, SignatureVerifier
+
+from triage_gate.errors import ConfigurationError, InvalidSignature, MissingSignature, StaleTimestamp
+
+SIGNATURE_HEADER = "x-slack-signature"
+TIMESTAMP_HEADER = "x-slack-request-timestamp"
+# Unix seconds have 10 digits until the year 2286: a longer number (leading zeros aside) is outside every window.
+# The bound keeps int() and the float arithmetic of the age check away from huge digit strings.
+_TIMESTAMP_MAX_DIGITS = 12
+
+
+class SlackRequestVerifier:
+    """Verifies a Slack request against the current signing secret, then the previous one (rotation).
+
+    ``verify`` raises only ``MissingSignature``, ``StaleTimestamp`` or ``InvalidSignature``, whatever the bytes
+    and headers. The HMAC is slack_sdk's ``SignatureVerifier.generate_signature`` (one instance per secret); its
+    ``is_valid`` is not used: it hard-codes a 300 s window (ours is configurable), and on hostile input it raises
+    (``UnicodeDecodeError`` on a body that is not UTF-8, ``TypeError`` comparing a non-ASCII signature,
+    ``ValueError``/``OverflowError`` on odd timestamps) instead of failing to match. Each instance still gets
+    ``clock`` as its ``Clock``, so it sees the same time as this class.
+    """
+
+    def __init__(self, secrets: Sequence[str], *, max_age_seconds: int, clock: Callable[[], float] = time.time) -> None:
+        if isinstance(secrets, str):
+            raise TypeError("secrets is a sequence of signing secrets, not one string")
+        if not secrets:
+            raise ConfigurationError("no Slack signing secret is set")
+        try:
+            self._verifiers = [SignatureVerifier(secret, clock=_CallableClock(clock)) for secret in secrets]
+        except ValueError as exc:  # slack_sdk refuses an empty or blank secret
+            raise ConfigurationError(f"a Slack signing secret is unusable: {exc}") from None
+        self._max_age = max_age_seconds
+        self._clock = clock
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
+        """Header names in any case. Checks, in order: both headers present, the timestamp is unix seconds within
+        ``max_age_seconds`` of now (either way), the signature matches one of the secrets."""
+        found = {name.lower(): value for name, value in headers.items() if isinstance(value, str)}
+        timestamp = found.get(TIMESTAMP_HEADER, "")
+        signature = found.get(SIGNATURE_HEADER, "")
+        if not timestamp or not signature:
+            raise MissingSignature(f"missing {SIGNATURE_HEADER} or {TIMESTAMP_HEADER}")
+        if not (timestamp.isascii() and timestamp.isdigit()):
+            raise StaleTimestamp(f"{TIMESTAMP_HEADER} is not a unix timestamp")
+        seconds = timestamp.lstrip("0")
+        if len(seconds) > _TIMESTAMP_MAX_DIGITS:
+            raise StaleTimestamp("Slack request timestamp is outside the replay window")
+        age = self._clock() - int(seconds or "0")
+        if abs(age) > self._max_age:
+            direction = "old" if age > 0 else "in the future"
+            raise StaleTimestamp(
+                f"Slack request timestamp is {abs(age):.0f}s {direction}; the window is {self._max_age}s"
+            )
+        if not self._matches(timestamp, signature, body):
+            raise InvalidSignature("Slack signature does not match the body and timestamp")
+
+    def _matches(self, timestamp: str, signature: str, body: bytes) -> bool:
+        if not signature.isascii():
+            return False  # the expected value is ASCII hex: this cannot match
+        try:
+            # slack_sdk signs text; UTF-8 decoding and re-encoding gives back exactly these bytes.
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return False  # not what Slack sends (a form-encoded, ASCII body): no signature over it is accepted
+        given = signature.encode("ascii")
+        return any(
+            (expected := verifier.generate_signature(timestamp=timestamp, body=text)) is not None
+            and hmac.compare_digest(expected.encode("ascii"), given)
+            for verifier in self._verifiers
+        )
+
+
+class _CallableClock(Clock):
+    """slack_sdk's ``Clock`` (an object with ``now()``) over a plain callable such as ``time.time``."""
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now()
+
 
 def slack_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """``v0=`` + hex HMAC-SHA256 over ``v0:{timestamp}:{body}``, computed over the raw bytes (any bytes)."""
     basestring = b"v0:" + timestamp.encode() + b":" + body
     return "v0=" + hmac.new(secret.encode(), basestring, hashlib.sha256).hexdigest()
 

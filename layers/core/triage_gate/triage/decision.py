@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from triage_gate.messages import DecisionMessage, Mode, TicketSnapshot
+
 Action = Literal["apply", "review", "record"]
-Mode = Literal["off", "shadow", "assist", "auto"]
 
 
 class TaskDecision(BaseModel):
@@ -22,19 +22,6 @@ class TaskDecision(BaseModel):
     model: str
     problem: str | None = None
     model_label: str | None = None  # what the model answered when it was refused (audit only)
-
-
-class TicketSnapshot(BaseModel):
-    """The ticket as the decision read it: write-back is made conditional on it (never undo a human)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    # Zendesk `updated_at` / HubSpot `hs_lastmodifieddate` as read; Zendesk's `updated_stamp` for safe_update.
-    updated_at: str | None = None
-    created_at: str | None = None
-
-
-Authority = Literal["model", "reviewer"]
 
 
 def ticket_key(source: str, ticket_id: str) -> str:
@@ -98,47 +85,22 @@ class DecisionRecord(BaseModel):
         return ticket_key(self.source, self.ticket_id)
 
 
-class DecisionMessage(BaseModel):
-    """Body of ActionsQueue (apply) and ExceptionQueue (review) messages."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    schema_version: Literal[1] = 1
-    decision_id: str
-    correlation_id: str
-    workflow: str
-    source: str
-    account_id: str
-    ticket_id: str
-    action: Literal["apply", "review"]
-    mode: Mode
-    labels: dict[str, str | None]
-    confidence: dict[str, float | None]
-    reason_codes: list[str]
-    policy_version: str
-    decided_at: datetime
-    # The ticket as read when the decision (or the reviewer's click) was made: the write is conditional on it.
-    snapshot: TicketSnapshot | None = None
-    # "reviewer": a person told us to write these labels (the stale-ticket check happened at the click).
-    authority: Authority = "model"
-    corrected_tasks: list[str] = Field(default_factory=list)  # tasks whose label a reviewer set
-
-    @classmethod
-    def from_record(cls, record: DecisionRecord) -> DecisionMessage:
-        assert record.action != "record"
-        return cls(
-            decision_id=record.decision_id,
-            correlation_id=record.correlation_id,
-            workflow=record.workflow,
-            source=record.source,
-            account_id=record.account_id,
-            ticket_id=record.ticket_id,
-            action=record.action,
-            mode=record.mode,
-            labels=record.labels,
-            confidence={t: d.calibrated_confidence for t, d in record.tasks.items()},
-            reason_codes=record.reason_codes,
-            policy_version=record.policy_version,
-            decided_at=record.created_at,
-            snapshot=record.snapshot,
-        )
+def decision_message(record: DecisionRecord) -> DecisionMessage:
+    """The ActionsQueue / ExceptionQueue message for a decision that is applied or reviewed."""
+    assert record.action != "record"
+    return DecisionMessage(
+        decision_id=record.decision_id,
+        correlation_id=record.correlation_id,
+        workflow=record.workflow,
+        source=record.source,
+        account_id=record.account_id,
+        ticket_id=record.ticket_id,
+        action=record.action,
+        mode=record.mode,
+        labels=record.labels,
+        confidence={t: d.calibrated_confidence for t, d in record.tasks.items()},
+        reason_codes=record.reason_codes,
+        policy_version=record.policy_version,
+        decided_at=record.created_at,
+        snapshot=record.snapshot,
+    )

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from triage_gate.messages import DecisionMessage
 from triage_gate.policy import Workflow
 from triage_gate.triage import reasons
-from triage_gate.triage.decision import DecisionMessage
 
 NOTE_MARKER = "triage-gate decision"
 CUSTOM_FIELD = "custom_field:"

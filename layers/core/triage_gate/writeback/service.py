@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from triage_gate.errors import PermanentVendorError, TransientVendorError, UpdateConflict
+from triage_gate.messages import DecisionMessage
 from triage_gate.policy import Policy, Workflow
-from triage_gate.triage.decision import DecisionMessage
 from triage_gate.writeback.plan import HumanChange, WritePlan, decision_ref, plan_writeback
 from triage_gate.writeback.ports import TicketState, VendorWriter, WritebackLedger
 

@@ -1,0 +1,270 @@
+"""Builders shared by the test suites.
+
+Intake: samples from events/, signed requests, an IntakeService with in-memory fakes.
+Triage: a small policy, scripted models, a TriageService harness with in-memory stores, queued TicketEvents.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from triage_gate.config import IngestSettings, VendorSecrets
+from triage_gate.errors import ModelUnavailable
+from triage_gate.http import WebhookRequest
+from triage_gate.intake import signatures
+from triage_gate.intake.service import IntakeService
+from triage_gate.messages import TicketEvent
+from triage_gate.policy import Policy, Route, Task
+from triage_gate.triage.answers import ModelResult, parse_tool_input
+from triage_gate.triage.deps import TriageDeps
+from triage_gate.triage.prompt import Prompt
+from triage_gate.triage.service import TriageService
+from triage_tools.memory import (
+    InMemoryBreakerStore,
+    InMemoryBudgetStore,
+    InMemoryDecisionStore,
+    InMemoryDedupeStore,
+    InMemoryEventQueue,
+    InMemoryTicketClaims,
+    RecordingQueue,
+    StaticContext,
+    StaticSecrets,
+)
+
+# ---------------------------------------------------------------- intake
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS_DIR = ROOT / "events"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+ZENDESK_SECRET = "zd-test-signing-secret"
+HUBSPOT_SECRET = "hs-test-client-secret"
+HUBSPOT_URL = "https://hooks.example.test/webhooks/hubspot"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A deep copy of an events/ sample (API Gateway v2 envelope)."""
+    return copy.deepcopy(json.loads((EVENTS_DIR / name).read_text(encoding="utf-8")))
+
+
+def event_with_body(name: str, body: Any) -> dict[str, Any]:
+    event = load_event(name)
+    event["body"] = body if isinstance(body, str) else json.dumps(body)
+    return event
+
+
+def sign_zendesk(event: dict[str, Any], secret: str = ZENDESK_SECRET, now: datetime | None = None) -> dict[str, Any]:
+    body = event.get("body", "").encode("utf-8")
+    headers = signatures.signed_zendesk_headers(secret, body, now or datetime.now(UTC))
+    event["headers"].update({k.lower(): v for k, v in headers.items()})
+    return event
+
+
+def sign_hubspot(
+    event: dict[str, Any], secret: str = HUBSPOT_SECRET, url: str = HUBSPOT_URL, now: datetime | None = None
+) -> dict[str, Any]:
+    body = event.get("body", "").encode("utf-8")
+    headers = signatures.signed_hubspot_headers(secret, url, body, now or datetime.now(UTC))
+    event["headers"].update({k.lower(): v for k, v in headers.items()})
+    return event
+
+
+def make_settings(**overrides: Any) -> IngestSettings:
+    values: dict[str, Any] = {
+        "triage_queue_url": "https://sqs.us-east-1.amazonaws.com/123456789012/triage",
+        "dedupe_table_name": "dedupe",
+        "hubspot_webhook_url": HUBSPOT_URL,
+    }
+    values.update(overrides)
+    return IngestSettings(**values)
+
+
+def make_secrets(**overrides: str) -> VendorSecrets:
+    values = {"ZENDESK_WEBHOOK_SECRET": ZENDESK_SECRET, "HUBSPOT_CLIENT_SECRET": HUBSPOT_SECRET}
+    values.update(overrides)
+    return VendorSecrets.model_validate(values)
+
+
+def make_service(
+    settings: IngestSettings | None = None, secrets: VendorSecrets | None = None, clock: Any = None
+) -> tuple[IntakeService, InMemoryDedupeStore, InMemoryEventQueue]:
+    dedupe, queue = InMemoryDedupeStore(), InMemoryEventQueue()
+    kwargs = {"clock": clock} if clock else {}
+    service = IntakeService(
+        settings or make_settings(), StaticSecrets(secrets or make_secrets()), dedupe, queue, **kwargs
+    )
+    return service, dedupe, queue
+
+
+# ---------------------------------------------------------------- triage
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def policy(**workflow_overrides: Any) -> Policy:
+    labels = {
+        "billing": {"description": "Invoices and charges"},
+        "bug": {"description": "Something is broken"},
+        "security": {"description": "Breaches and data deletion"},
+    }
+    workflow: dict[str, Any] = {
+        "source": "zendesk",
+        "mode": "auto",
+        "classify_events": ["ticket.created", "ticket.comment_added"],
+        "context": {
+            "fields": ["ticket.subject", "organization.name"],
+            "customer_tier_field": "organization.organization_fields.tier",
+        },
+        "tasks": {
+            "category": {
+                "labels": labels,
+                "route": "haiku",
+                "local_model": "models/category.json",
+                "thresholds": {"default": 0.7, "per_label": {"security": 0.9}},
+            },
+            "priority": {
+                "labels": {"low": {"description": "Can wait"}, "high": {"description": "Blocked"}},
+                "route": "local",
+                "local_model": "models/priority.json",
+            },
+        },
+        "rules": {"always_review": {"category": ["security"]}, "vip_tiers": ["enterprise"], "vip_action": "review"},
+        "daily_budget_usd": 1.0,
+        "review": {"channel": "#review"},
+    }
+    workflow.update(workflow_overrides)
+    return Policy.model_validate(
+        {
+            "version": "test-1",
+            "prompt_version": "p1",
+            "prices": {"claude-haiku-4-5": {"input": 1, "output": 5}},
+            "routes": {"local": {"kind": "local"}, "haiku": {"kind": "claude", "model": "claude-haiku-4-5"}},
+            "circuit_breaker": {"failure_threshold": 2, "window_seconds": 60, "open_seconds": 30},
+            "workflows": {"support": workflow},
+            "base_dir": "/policy",
+        }
+    )
+
+
+@dataclass
+class ScriptedRemote:
+    """A RemoteModel whose answers are scripted: a dict (tool input) or an exception kind string."""
+
+    script: list[Any] = field(default_factory=list)
+    default: dict[str, Any] = field(
+        default_factory=lambda: {"category": "billing", "category_confidence": 0.93, "rationale": "charge"}
+    )
+    key_set: bool = True
+    prompts: list[Prompt] = field(default_factory=list)
+
+    def enabled(self) -> bool:
+        return self.key_set
+
+    def classify(self, route_name: str, route: Route, prompt: Prompt, tasks: Mapping[str, Task]) -> ModelResult:
+        self.prompts.append(prompt)
+        step = self.script.pop(0) if self.script else self.default
+        if isinstance(step, str):
+            raise ModelUnavailable(f"scripted {step}", kind=step)
+        answers = parse_tool_input(step, tasks, list(tasks))
+        usage = {"input": 1000, "output": 50}
+        return ModelResult(route_name, route.model or "", answers, step.get("rationale"), step, usage, 0.00125, 12.0)
+
+
+@dataclass
+class FakeLocal:
+    answers: dict[str, tuple[str, float]] = field(
+        default_factory=lambda: {"category": ("bug", 0.82), "priority": ("high", 0.9)}
+    )
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def classify(self, workflow: str, task: str, model_path: str, text: str) -> tuple[str, float]:
+        self.calls.append((task, text))
+        return self.answers[task]
+
+
+@dataclass
+class Harness:
+    service: TriageService
+    remote: ScriptedRemote
+    local: FakeLocal
+    context: StaticContext
+    decisions: InMemoryDecisionStore
+    actions: RecordingQueue
+    exceptions: RecordingQueue
+    breakers: InMemoryBreakerStore
+    budgets: InMemoryBudgetStore
+    clock: list[datetime]
+    claims: InMemoryTicketClaims
+
+
+def harness(pol: Policy | None = None, documents: dict[tuple[str, str], dict[str, Any]] | None = None) -> Harness:
+    clock = [NOW]
+    remote, local = ScriptedRemote(), FakeLocal()
+    context = StaticContext(documents if documents is not None else {("zendesk", "40211"): zendesk_documents()})
+    decisions, actions, exceptions = InMemoryDecisionStore(), RecordingQueue(), RecordingQueue()
+    breakers, budgets, claims = InMemoryBreakerStore(), InMemoryBudgetStore(), InMemoryTicketClaims()
+    deps = TriageDeps(
+        policy=pol or policy(), context=context, remote=remote, local=local, breakers=breakers, budgets=budgets,
+        decisions=decisions, claims=claims, actions=actions, exceptions=exceptions, clock=lambda: clock[0],
+    )  # fmt: skip
+    return Harness(
+        TriageService(deps), remote, local, context, decisions, actions, exceptions, breakers, budgets, clock, claims
+    )
+
+
+def zendesk_documents(tier: str = "growth", description: str | None = None) -> dict[str, Any]:
+    return {
+        "ticket": {
+            "id": 40211,
+            "subject": "Charged twice for the November invoice",
+            "description": description or "My card was charged twice for invoice INV-2026-1187. Please refund.",
+        },
+        "requester": {"locale": "en-US"},
+        "organization": {"name": "Acme", "organization_fields": {"tier": tier}},
+    }
+
+
+def ticket_event(name: str = "ingest__zendesk_ticket_created.json", **changes: Any) -> TicketEvent:
+    """A TicketEvent exactly as intake would queue it for an events/ sample."""
+    service, _, queue = make_service()
+    service.handle_zendesk(WebhookRequest.from_apigw_v2(sign_zendesk(load_event(name))))
+    event = queue.messages[0]
+    return event.model_copy(update=changes) if changes else event
+
+
+def advance(h: Harness, seconds: float) -> None:
+    h.clock[0] = h.clock[0] + timedelta(seconds=seconds)
+
+
+Tick = Callable[[Harness, float], None]
+
+
+# ------------------------------------------------------------------ personal data that must be masked
+def luhn_complete(digits: str) -> str:
+    """`digits` with the check digit that makes a valid card number (Luhn)."""
+    for check in "0123456789":
+        candidate = digits + check
+        total = 0
+        for i, char in enumerate(reversed(candidate)):
+            n = int(char)
+            if i % 2 == 1:
+                n = n * 2 - 9 if n > 4 else n * 2
+            total += n
+        if total % 10 == 0:
+            return candidate
+    raise AssertionError("unreachable")
+
+
+def iban(country: str, bban: str) -> str:
+    """A valid IBAN (mod-97 check digits) for a country code and account number."""
+    numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
+    return f"{country}{98 - int(numeric) % 97:02d}{bban}"
+
+
+def grouped(value: str, sep: str) -> str:
+    """In groups of four, the way people write cards and IBANs."""
+    return sep.join(value[i : i + 4] for i in range(0, len(value), 4))

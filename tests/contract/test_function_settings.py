@@ -1,0 +1,58 @@
+"""Each function's environment in template.yaml matches the settings model its composition reads: every
+required setting is set, and nothing is set that the function never reads (a stale variable misleads)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.builders import ROOT
+from triage_gate.config import (
+    EnvSettings,
+    IngestSettings,
+    ReviewBacklogSettings,
+    ReviewNotifySettings,
+    RoiDigestSettings,
+    SlackActionsSettings,
+    TriageSettings,
+    WritebackSettings,
+)
+from triage_local.template import Template
+
+TEMPLATE = Template.load(ROOT / "template.yaml", region="us-east-1")
+FUNCTIONS = TEMPLATE.resources_of("AWS::Serverless::Function")
+SETTINGS: dict[str, type[EnvSettings]] = {
+    "functions/ingest/": IngestSettings,
+    "functions/triage/": TriageSettings,
+    "functions/writeback/": WritebackSettings,
+    "functions/slack_actions/": SlackActionsSettings,
+    "functions/review_notify/": ReviewNotifySettings,
+    "functions/review_backlog/": ReviewBacklogSettings,
+    "functions/roi_digest/": RoiDigestSettings,
+}
+# Powertools reads POWERTOOLS_* itself; STAGE is a label for people reading the console, read by no code.
+NOT_OURS = {"STAGE"}
+
+
+def _environment(function: str) -> set[str]:
+    globals_env = TEMPLATE.function_globals()["Environment"]["Variables"]
+    own = FUNCTIONS[function]["Properties"].get("Environment", {}).get("Variables", {})
+    return {name for name in {**globals_env, **own} if not name.startswith("POWERTOOLS_")} - NOT_OURS
+
+
+def _settings(function: str) -> type[EnvSettings]:
+    code_uri = FUNCTIONS[function]["Properties"]["CodeUri"]
+    assert code_uri in SETTINGS, f"{function} ({code_uri}) has no settings model in this test"
+    return SETTINGS[code_uri]
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_required_setting_is_set_by_the_template(function):
+    settings = _settings(function)
+    required = {name.upper() for name, field in settings.model_fields.items() if field.is_required()}
+    assert required <= _environment(function), f"{function} misses {sorted(required - _environment(function))}"
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_the_template_sets_nothing_the_function_does_not_read(function):
+    read = {name.upper() for name in _settings(function).model_fields}
+    assert _environment(function) <= read, f"{function} is given {sorted(_environment(function) - read)}"

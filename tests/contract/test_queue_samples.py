@@ -1,0 +1,64 @@
+"""Every queue contract has a sample under events/, and every sample parses with its queue's model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.builders import EVENTS_DIR
+from triage_gate.messages import EXCEPTION_QUEUE_MESSAGES, DecisionMessage, ReviewJob, TicketEvent
+
+PARSERS = {
+    "triage": TicketEvent.model_validate_json,
+    "writeback": DecisionMessage.model_validate_json,
+    "review_notify": EXCEPTION_QUEUE_MESSAGES.validate_json,
+}
+SAMPLES = sorted(p for p in EVENTS_DIR.glob("*.json") if p.name.split("__")[0] in PARSERS)
+
+
+def _body(path: Path) -> str:
+    [record] = json.loads(path.read_text(encoding="utf-8"))["Records"]
+    assert record["eventSource"] == "aws:sqs"
+    return str(record["body"])
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_every_queue_sample_parses_with_its_queues_contract(path: Path) -> None:
+    message = PARSERS[path.name.split("__")[0]](_body(path))
+
+    assert message is not None
+
+
+def test_every_queue_contract_has_a_sample() -> None:
+    kinds = {type(PARSERS[p.name.split("__")[0]](_body(p))).__name__ for p in SAMPLES}
+    assert kinds == {"TicketEvent", "DecisionMessage", "ReviewJob"}
+
+
+def test_exception_queue_messages_are_told_apart_by_kind() -> None:
+    case = EXCEPTION_QUEUE_MESSAGES.validate_json(_body(EVENTS_DIR / "review_notify__review_case.json"))
+    click = EXCEPTION_QUEUE_MESSAGES.validate_json(_body(EVENTS_DIR / "review_notify__review_outcome.json"))
+    notice = EXCEPTION_QUEUE_MESSAGES.validate_json(_body(EVENTS_DIR / "review_notify__notice.json"))
+
+    assert isinstance(case, DecisionMessage)
+    assert (case.kind, case.action) == ("decision", "review")
+    assert isinstance(click, ReviewJob)
+    assert (click.kind, click.verdict) == ("review_outcome", "correct")
+    assert isinstance(notice, ReviewJob)
+    assert notice.kind == "notice"
+
+
+def test_a_review_case_written_before_kind_existed_still_parses() -> None:
+    body = _body(EVENTS_DIR / "review_notify__review_case_before_kind.json")
+    assert '"kind"' not in body
+
+    message = EXCEPTION_QUEUE_MESSAGES.validate_json(body)
+
+    assert isinstance(message, DecisionMessage)
+    assert message.snapshot is None
+
+
+def test_a_message_of_no_known_shape_is_refused() -> None:
+    with pytest.raises(ValueError, match="validation error"):
+        EXCEPTION_QUEUE_MESSAGES.validate_json('{"kind": "notice", "decision_id": "x"}')
