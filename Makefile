@@ -99,6 +99,8 @@ bench: venv ## benchmarks, printed side by side with their references
 	$(PY) -m pip install --quiet -r requirements/bench.txt -c requirements/constraints.txt
 	$(PY) infra/bench/bench_ingest.py
 	$(PY) infra/bench/bench_local_model.py
+	$(PY) infra/bench/bench_history.py
+	$(PY) infra/bench/bench_backtest.py
 
 eval: venv ## the local model through `triage eval` on each set in ../shared/data (reports in .triage/eval)
 	$(PY) infra/eval/make_eval.py

@@ -268,3 +268,88 @@ def iban(country: str, bban: str) -> str:
 def grouped(value: str, sep: str) -> str:
     """In groups of four, the way people write cards and IBANs."""
     return sep.join(value[i : i + 4] for i in range(0, len(value), 4))
+
+
+# ---------------------------------------------------------------- history (`triage history pull`'s DIR, for backtests)
+HISTORY_START = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)  # a Monday
+
+
+def seed_history(
+    count: int,
+    *,
+    start: datetime = HISTORY_START,
+    every: timedelta = timedelta(hours=1),
+    rerouted_every: int = 10,
+    wrong_label_every: int | None = None,
+) -> list[Any]:
+    """``count`` HistoryTickets made from infra/seed/zendesk-support.csv, oldest first, one per ``every``: the seed
+    text with the ticket's number appended (so no two texts repeat), its category and priority as the human's
+    final labels, a person assigning it 30 + 7·(i % 10) minutes after creation, every ``rerouted_every``-th one
+    re-routed. With ``wrong_label_every``, every such ticket's final category is another label than its text
+    says (so a model cannot be right on it)."""
+    import csv as _csv
+
+    from triage_tools.history.files import HistoryTicket
+
+    with (ROOT / "infra" / "seed" / "zendesk-support.csv").open(newline="", encoding="utf-8") as handle:
+        seeds = list(_csv.DictReader(handle))
+    categories = sorted({row["category"] for row in seeds})
+    tickets = []
+    for i in range(count):
+        row = seeds[(i * 7) % len(seeds)]
+        category = row["category"]
+        if wrong_label_every and i % wrong_label_every == wrong_label_every - 1:
+            category = categories[(categories.index(category) + 1) % len(categories)]
+        created = start + every * i
+        tickets.append(
+            HistoryTicket(
+                id=str(50_000 + i), created_at=created, subject=f"Ticket {i}", text=f"{row['text']} (case {i})",
+                labels={"category": category, "priority": row["priority"]}, unmapped={},
+                first_assigned_at=created + timedelta(minutes=30 + 7 * (i % 10)), rerouted=i % rerouted_every == 0,
+            )
+        )  # fmt: skip
+    return tickets
+
+
+def history_baseline(tickets: list[Any], *, workflow: str = "zendesk-support", **changes: Any) -> dict[str, Any]:
+    """A baseline.json for ``tickets`` (nearest-rank p50/p90 of creation → first assignment, re-routing rate)."""
+    import math
+
+    minutes = sorted((t.first_assigned_at - t.created_at).total_seconds() / 60 for t in tickets if t.first_assigned_at)
+
+    def rank(p: int) -> float | None:
+        return minutes[max(1, math.ceil(p * len(minutes) / 100)) - 1] if minutes else None
+
+    rerouted = sum(1 for t in tickets if t.rerouted)
+    rate = rerouted / len(tickets) if tickets else None
+    baseline: dict[str, Any] = {
+        "source": "zendesk", "workflow": workflow, "since": "2026-06-01", "until": "2026-09-01",
+        "pulled_at": "2026-09-01T00:00:00+00:00", "seen": len(tickets) + 3, "kept": len(tickets),
+        "left_out": {"deleted": 2, "merged": 1}, "unmapped": {},
+        "turnaround_minutes": {"n": len(minutes), "p50": rank(50), "p90": rank(90)},
+        "rerouting": {"n": len(tickets), "rerouted": rerouted, "rate": rate}, "weeks": [],
+        "roi_baseline": {"turnaround_minutes": rank(50), "error_rate": rate},
+    }  # fmt: skip
+    baseline.update(changes)
+    return baseline
+
+
+def write_history(
+    directory: Path,
+    tickets: list[Any],
+    *,
+    tasks: tuple[str, ...] = ("category", "priority"),
+    baseline: dict[str, Any] | None = None,
+) -> Path:
+    """DIR/tickets.csv (newest first: the contract promises no order) and DIR/baseline.json; returns DIR."""
+    import csv as _csv
+
+    from triage_tools.history.files import BASELINE_FILE, TICKETS_FILE, ticket_columns
+
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / TICKETS_FILE).open("w", newline="", encoding="utf-8") as handle:
+        writer = _csv.DictWriter(handle, ticket_columns(tasks))
+        writer.writeheader()
+        writer.writerows(t.row(tasks) for t in reversed(tickets))
+    (directory / BASELINE_FILE).write_text(json.dumps(baseline or history_baseline(tickets)), encoding="utf-8")
+    return directory

@@ -16,6 +16,7 @@ from tests.builders import ROOT
 PACKAGE = ROOT / "layers" / "core" / "triage_gate"
 FOUNDATION = {"errors", "messages", "config", "observability", "http", "policy", "ports", "display"}
 DOMAIN = {"intake", "triage", "writeback", "review", "roi", "rollout", "localmodel"}
+DOMAIN |= {"rollout_status", "rollout_gate", "proportions"}  # the promotion gate and its Wilson bounds
 RANK = {"foundation": 0, "domain": 1, "adapters": 2, "compose": 3}
 TOOLS = ("triage_tools", "triage_local")
 # The one deliberate lazy import: only the Claude route needs the Anthropic SDK (a heavy import).

@@ -38,8 +38,17 @@ def test_demo_shows_accepted_duplicate_ignored_and_rejected_webhooks(tmp_path):
     assert "ai_triaged" in next(line for line in text.splitlines() if line.startswith("  zendesk 40198: "))
     assert "zendesk 40215 now: priority high" in text
     assert "corrected to" in text
-    assert "ROI report (triage report):" in text
+    # Day zero: the history is pulled, measured and backtested; the live report compares with the measurement.
+    assert "$ triage history pull --source zendesk" in text
+    assert re.search(r"seen 6,0\d\d tickets: kept [\d,]+; left out \d+", text)
+    assert "$ triage backtest" in text
+    assert re.search(r"^auto\s+\d+ \(\d+\.\d%\)", text, re.MULTILINE)
+    assert "Next: " in text
+    assert "turnaround_minutes: 'measured: zendesk history" in text  # --write-baseline's diff
+    assert "$ triage report" in text
+    assert re.search(r"turnaround \d+m: measured: zendesk history", text)
     assert "hours recovered" in text
+    assert "Rollout (flags:" in text
     log = (tmp_path / "demo.log").read_text()
     assert "webhook event" in log
     assert '"message":"decision"' in log

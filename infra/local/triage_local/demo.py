@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import sys
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -16,10 +17,12 @@ import requests
 
 from triage_gate.triage.decision import DecisionRecord
 from triage_local import demo_data
+from triage_local.demo_adoption import day_zero
 from triage_local.review_cli import click
 from triage_local.runner import LocalRunner, RunnerConfig
 from triage_local.sandboxes import Sandboxes
 from triage_local.webhooks import Sample, send
+from triage_tools.cli import main as triage
 
 
 @dataclass(frozen=True)
@@ -64,17 +67,23 @@ def run_demo(root: Path, port: int, out: TextIO = sys.stdout, log_path: Path | N
     )  # fmt: skip
     with log_path.open("w", encoding="utf-8") as log, sandboxes:
         demo_data.seed(sandboxes)
+        policy = day_zero(root, sandboxes, log_path.parent / "demo", out)
         # No ANTHROPIC_API_KEY: the local model classifies, so the demo runs offline.
         flags = root / "infra" / "local" / "flags.json"
         environ = {**_base_environ(), **generated, **sandboxes.env(), "FLAGS_FILE": str(flags)}
         environ.pop("ANTHROPIC_API_KEY", None)
-        config = RunnerConfig(template_path=root / "template.yaml", port=port, environ=environ)
+        config = RunnerConfig(
+            template_path=root / "template.yaml", port=port, environ=environ,
+            parameter_overrides={"PolicyPath": str(policy)},
+        )  # fmt: skip
         with LocalRunner(config, log=log) as runner:
-            out.write(f"Triage Gate demo: local stack at {runner.base_url} (AWS: {runner.endpoint_url})\n")
+            out.write(f"\nLive: the local stack at {runner.base_url} (AWS: {runner.endpoint_url})\n")
             out.write(
                 "Zendesk and HubSpot are local sandboxes; no ANTHROPIC_API_KEY, so the local model classifies.\n\n"
             )
-            rows = [_play(step, root / "events", runner.base_url, generated) for step in STEPS]
+            # The samples were written on a fixed date: they are replayed as happening now.
+            now = datetime.now(UTC)
+            rows = [_play(step, root / "events", runner.base_url, generated, now) for step in STEPS]
             _print_table(rows, out)
             decisions = wait_for_decisions(runner, EXPECTED_DECISIONS)
             out.write("\nWhat TriageFunction decided:\n")
@@ -83,7 +92,7 @@ def run_demo(root: Path, port: int, out: TextIO = sys.stdout, log_path: Path | N
             out.write("\nWhat reached the tickets (sandboxed Zendesk and HubSpot):\n")
             print_ticket_updates(sandboxes, decisions, out)
             review_demo(runner, sandboxes, decisions, generated["SLACK_SIGNING_SECRET"], out)
-            print_roi(runner, root, out)
+            print_report(runner, policy, flags, out)
             depths = runner.queue_depths()
             out.write(
                 f"\nQueues: ActionsQueue {depths['ActionsQueue']['visible']} to write back, "
@@ -141,21 +150,13 @@ def review_demo(
     out.write(f"  Slack message now says: {message.get('text')}\n")
 
 
-def print_roi(runner: LocalRunner, root: Path, out: TextIO) -> None:
-    """The ROI report for the demo's tickets (what `triage report` prints)."""
-    from triage_gate.adapters.decisions_table import DynamoDecisionStore
-    from triage_gate.policy import load_policy
-    from triage_gate.roi.totals import totals
-    from triage_gate.roi.weeks import weekly
-    from triage_tools.reports.roi import terminal
-
-    store = DynamoDecisionStore(runner.physical_id("DecisionsTable"), runner.session.client("dynamodb"))
-    policy = load_policy(root / "layers" / "core" / "policy.yaml")
-    stats = weekly(
-        store.scan(), {n: w.roi_baseline for n, w in policy.workflows.items()}, since=None, until=None, workflow=None
-    )
-    out.write("\nROI report (triage report):\n")
-    out.write(terminal(stats, totals(stats)) + "\n")
+def print_report(runner: LocalRunner, policy: Path, flags: Path, out: TextIO) -> None:
+    """`triage report` against the demo stack: ROI against the measured baseline, then the rollout gate."""
+    argv = ["report", "--url", runner.base_url, "--policy", str(policy), "--flags", str(flags)]
+    out.write(f"\n$ triage report --url {runner.base_url} --policy {policy.name} --flags {flags.name}\n")
+    out.flush()
+    with contextlib.redirect_stdout(out):
+        triage(argv)
 
 
 def wait_for_reviews(runner: LocalRunner, reviews: list[DecisionRecord], timeout: float = 30.0) -> dict[str, str]:
@@ -227,8 +228,10 @@ def print_decisions(records: list[DecisionRecord], out: TextIO) -> None:
         out.write("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() + "\n")
 
 
-def _play(step: Step, events_dir: Path, base_url: str, generated: dict[str, str]) -> tuple[str, str, str]:
-    sample = Sample.load(events_dir / step.sample)
+def _play(
+    step: Step, events_dir: Path, base_url: str, generated: dict[str, str], now: datetime
+) -> tuple[str, str, str]:
+    sample = Sample.load(events_dir / step.sample).as_of(now)
     secret = generated["ZENDESK_WEBHOOK_SECRET" if sample.source == "zendesk" else "HUBSPOT_CLIENT_SECRET"]
     if step.tamper == "bad_signature":
         secret = "not-the-secret"

@@ -143,7 +143,18 @@ def describe_validation_error(exc: ValidationError, *, prefix: str) -> str:
     return "; ".join(lines)
 
 
-class TriageSettings(SecretLocation, PolicyLocation, VendorApis):
+class FlagsLocation(EnvSettings):
+    """Where the rollout flags live: a local JSON file, or AppConfig (application, environment, profile).
+    Neither: every workflow runs in its policy file mode."""
+
+    flags_file: OptionalText = None
+    appconfig_application: OptionalText = None
+    appconfig_environment: OptionalText = None
+    appconfig_profile: OptionalText = None
+    flags_max_age_seconds: int = Field(default=30, ge=1, le=3600)
+
+
+class TriageSettings(SecretLocation, PolicyLocation, VendorApis, FlagsLocation):
     """Environment of TriageFunction."""
 
     decisions_table_name: str = Field(min_length=1)
@@ -153,12 +164,6 @@ class TriageSettings(SecretLocation, PolicyLocation, VendorApis):
     anthropic_base_url: OptionalText = None
     # A record is not started with less time left than this (it goes back to the queue instead).
     min_remaining_ms: int = Field(default=20_000, ge=0, le=600_000)
-    # Rollout flags: a local JSON file, or AppConfig (application, environment, profile). Neither: policy modes.
-    flags_file: OptionalText = None
-    appconfig_application: OptionalText = None
-    appconfig_environment: OptionalText = None
-    appconfig_profile: OptionalText = None
-    flags_max_age_seconds: int = Field(default=30, ge=1, le=3600)
 
 
 class WritebackSettings(SecretLocation, PolicyLocation, VendorApis):
@@ -197,8 +202,8 @@ class ReviewBacklogSettings(SecretLocation, PolicyLocation, SlackApi):
     zendesk_base_url: OptionalText = None  # for links to the ticket in re-posted cases
 
 
-class RoiDigestSettings(SecretLocation, PolicyLocation, SlackApi):
-    """Environment of RoiDigestFunction."""
+class RoiDigestSettings(SecretLocation, PolicyLocation, SlackApi, FlagsLocation):
+    """Environment of RoiDigestFunction (the rollout flags: the digest shows each segment's mode and what next)."""
 
     decisions_table_name: str = Field(min_length=1)
 

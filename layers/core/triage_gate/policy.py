@@ -84,6 +84,9 @@ class Task(_Strict):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     # Piecewise-linear map from reported to observed accuracy, per label: [[reported, observed], ...].
     calibration: dict[str, list[tuple[Probability, Probability]]] = Field(default_factory=dict)
+    # The same map fitted on every label's predictions together (`triage calibrate`'s pooled curve): used for a
+    # label without its own entry in `calibration`.
+    calibration_default: list[tuple[Probability, Probability]] | None = None
     # Seed model for the local route (path relative to the policy file).
     local_model: str | None = None
 
@@ -93,10 +96,13 @@ class Task(_Strict):
             unknown = sorted(set(names) - set(self.labels))
             if unknown:
                 raise ValueError(f"{where} names labels not in the taxonomy: {unknown}")
-        for label, points in self.calibration.items():
+        curves = {f"calibration.{label}": points for label, points in self.calibration.items()}
+        if self.calibration_default is not None:
+            curves["calibration_default"] = self.calibration_default
+        for where, points in curves.items():
             xs = [p[0] for p in points]
             if len(points) < 2 or xs != sorted(xs):
-                raise ValueError(f"calibration.{label} needs ≥ 2 points with increasing reported confidence")
+                raise ValueError(f"{where} needs ≥ 2 points with increasing reported confidence")
         return self
 
 
@@ -169,12 +175,43 @@ class Sla(_Strict):
     review_minutes: int = Field(default=60, ge=1)
 
 
+class PromotionBar(_Strict):
+    """The evidence `triage rollout promote` asks of a segment before it applies more (measured over the last
+    ``window_days``, against the workflow's ``error_tolerance``, with Wilson bounds at ``confidence``)."""
+
+    window_days: int = Field(default=28, ge=1, le=365)
+    min_decisions: int = Field(default=200, ge=1)  # the segment's decisions in the window, any mode
+    min_shadow_findings: int = Field(default=100, ge=1)  # shadow → assist: human changes compared with shadow
+    min_applied: int = Field(default=100, ge=1)  # assist → auto, widening auto: applied decisions judged
+    confidence: float = Field(default=0.95, ge=0.5, le=0.999)
+    max_sla_miss_rate: Probability = 0.05  # reviews answered after, or pending past, sla.review_minutes
+    min_rollback_sample: int = Field(default=20, ge=1)  # applied decisions before a roll back is recommended
+    auto_shares: list[Annotated[int, Field(ge=1, le=100)]] = Field(default_factory=lambda: [10, 25, 50, 100])
+
+    @field_validator("auto_shares")
+    @classmethod
+    def _increasing(cls, value: list[int]) -> list[int]:
+        if not value or value != sorted(set(value)):  # strictly increasing
+            raise ValueError(f"auto_shares must be percentages in increasing order, e.g. [10, 25, 50, 100]: {value}")
+        return value
+
+
+BaselineFigure = Literal["manual_minutes_per_ticket", "turnaround_minutes", "error_rate"]
+
+
 class RoiBaseline(_Strict):
     """How the team worked before Triage Gate: what the ROI report compares against."""
 
     manual_minutes_per_ticket: float = Field(default=5.0, ge=0)
     turnaround_minutes: float = Field(default=240.0, ge=0)  # ticket created → triaged, before AI
     error_rate: Probability = 0.08  # share of manual triage later corrected
+    # Where each figure came from, by field name (`triage backtest --write-baseline` writes the measured
+    # ones, e.g. "measured: zendesk history 2026-06-01..2026-09-01, 4812 tickets"); a figure not named here
+    # was stated by the team.
+    sources: dict[BaselineFigure, str] = Field(default_factory=dict)
+
+    def source_of(self, figure: BaselineFigure) -> str:
+        return self.sources.get(figure, "stated in the policy")
 
 
 class Workflow(_Strict):
@@ -189,6 +226,7 @@ class Workflow(_Strict):
     context: ContextPolicy = Field(default_factory=ContextPolicy)
     tasks: dict[Name, Task] = Field(min_length=1)
     error_tolerance: Probability = 0.05
+    promotion: PromotionBar = Field(default_factory=PromotionBar)
     rules: Rules = Field(default_factory=Rules)
     daily_budget_usd: float = Field(default=25.0, ge=0)
     review: Review

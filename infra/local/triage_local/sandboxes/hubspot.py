@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from triage_local.sandboxes.base import RateWindow, RecordedRequest, Reply, Sandbox, is_json_content
+from triage_local.sandboxes.hubspot_search import PATHS as SEARCH_PATHS
+from triage_local.sandboxes.hubspot_search import TicketSearch
 
 DEFAULT_TICKET_PROPERTIES = ("content", "createdate", "hs_lastmodifieddate", "hs_object_id", "hs_pipeline",
                              "hs_pipeline_stage", "hs_ticket_category", "hs_ticket_priority", "subject")  # fmt: skip
@@ -85,6 +87,7 @@ class FakeHubSpot(Sandbox):
         self.history: dict[str, dict[str, list[dict[str, Any]]]] = {}  # ticket id -> property -> oldest first
         self._before_update: dict[str, Callable[[], None]] = {}
         self._note_ids = itertools.count(80_000_001)
+        self.search = TicketSearch(self)  # ticket search (createdate windows) and batch read with history
 
     # seeding -------------------------------------------------------------------------------------
     def allow_properties(self, *names: str) -> None:
@@ -186,6 +189,8 @@ class FakeHubSpot(Sandbox):
         return reply
 
     def _route(self, request: RecordedRequest) -> Reply:
+        if request.path in SEARCH_PATHS:
+            return self.search.reply(request)
         match = _OBJECT.match(request.path)
         if not match:
             return hubspot_error(404, "OBJECT_NOT_FOUND", "Resource not found")

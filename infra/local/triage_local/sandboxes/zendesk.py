@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from triage_local.sandboxes.base import RateWindow, RecordedRequest, Reply, Sandbox, is_json_content
+from triage_local.sandboxes.zendesk_export import ZendeskExport
 from triage_local.sandboxes.zendesk_rules import (
     CONFLICT,
     NOT_FOUND,
@@ -79,6 +80,7 @@ class FakeZendesk(Sandbox):
         self.brands: dict[int, str] = {}
         self.audits: dict[int, list[dict[str, Any]]] = {}
         self.webhooks: ZendeskWebhooks | None = None
+        self.export = ZendeskExport(self)  # GET /api/v2/incremental/tickets/cursor.json
         self._before_update: dict[int, Callable[[], None]] = {}
         self._ids = itertools.count(10_000_001)
         self.agent_id = 900_001  # the authenticated user: author of comments written through the API
@@ -254,7 +256,7 @@ class FakeZendesk(Sandbox):
             return Reply(200, {other[1][:-1]: found}) if found else Reply(404, NOT_FOUND)
         match = _TICKET.match(request.path)
         if not match:
-            return Reply(404, {"error": "InvalidEndpoint", "description": "Not found"})
+            return self.export.reply(request)  # the incremental export, or 404 InvalidEndpoint
         return self._route_ticket(int(match[1]), match[2], request)
 
     def _route_ticket(self, ticket_id: int, sub: str | None, request: RecordedRequest) -> Reply:

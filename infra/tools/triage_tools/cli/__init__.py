@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 
 from triage_gate import __version__
+from triage_tools.backtest.cli import add_backtest_parser
 from triage_tools.cli import checks, report, review, stack
 from triage_tools.evaluation.cli import add_eval_parsers
+from triage_tools.history.cli import add_history_parser
+from triage_tools.rollout.cli import add_parser as add_rollout_parser
 from triage_tools.training.cli import add_train_parser
 
 __all__ = ["main"]
@@ -33,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     checks.add_parsers(sub)  # policy, flags
     review.add_parsers(sub)  # review, feedback
     report.add_parser(sub)  # report
+    add_history_parser(sub)  # history pull
+    add_backtest_parser(sub)  # backtest
+    add_rollout_parser(sub)  # rollout status, rollout promote
     add_eval_parsers(sub)  # eval, calibrate
     add_train_parser(sub)  # train
     stack.add_sign_event_parser(sub)  # sign-event

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from triage_tools.cli.stores import decision_store
+from triage_tools.rollout.cli import add_flags_options
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,7 +21,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     report_where.add_argument("--url", help="a running local stack (default http://127.0.0.1:3000)")
     report_where.add_argument("--table", help="a deployed DecisionsTable (AWS credentials from the environment)")
     report.add_argument("--policy", type=Path, help="policy file with the ROI baselines (default: the shipped one)")
-    report.add_argument("--out", type=Path, help="write report.html and roi.json here")
+    report.add_argument("--out", type=Path, help="write report.html and roi.json (and rollout.json) here")
+    add_flags_options(report, decisions=False)  # the rollout section: each segment's mode and what next
     report.set_defaults(func=_cmd_report)
 
 
@@ -57,7 +59,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     baselines = {name: wf.roi_baseline for name, wf in policy.workflows.items()}
     stats = weekly(records, baselines, since=since, until=None, workflow=args.workflow)
     summary = totals(stats)
-    print(terminal(stats, summary))
+    print(terminal(stats, summary, baselines))
     if args.out:
-        print(f"report: {write_html(args.out, stats, summary)}")
+        print(f"report: {write_html(args.out, stats, summary, baselines)}")
+    from triage_tools.rollout.commands import print_report_section
+
+    print_report_section(args, policy, records)
     return 0

@@ -16,7 +16,7 @@ EXIT_GATE = 3
 def add_eval_parsers(sub: Any) -> None:
     for name, text in (
         ("eval", "replay a labelled CSV through the production guardrails and report accuracy, coverage, cost"),
-        ("calibrate", "fit per-label calibration and propose thresholds that meet the error tolerance"),
+        ("calibrate", "fit calibration (pooled and per label) and propose thresholds that meet the error tolerance"),
     ):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("csv", type=Path, help="labelled CSV (or a `triage feedback export`)")
@@ -153,7 +153,9 @@ def run_calibrate_command(args: argparse.Namespace) -> int:
     from triage_gate.errors import ConfigurationError
     from triage_gate.policy import DEFAULT_POLICY_PATH
     from triage_tools.evaluation import runner
-    from triage_tools.evaluation.calibrate import min_samples_for, policy_change, propose
+    from triage_tools.evaluation.calibrate import min_samples_for, propose, task_tolerance
+    from triage_tools.evaluation.calibration_policy import policy_change
+    from triage_tools.evaluation.calibration_report import proposal_lines
     from triage_tools.evaluation.dataset import DatasetError
 
     try:
@@ -162,24 +164,25 @@ def run_calibrate_command(args: argparse.Namespace) -> int:
         print(f"triage calibrate: {exc}", file=sys.stderr)
         return EXIT_USAGE
     # Fit on the raw reported confidence: drop the calibration currently in the policy for this task.
-    task = workflow.tasks[args.task].model_copy(update={"calibration": {}})
+    task = workflow.tasks[args.task].model_copy(update={"calibration": {}, "calibration_default": None})
     tasks = {**workflow.tasks, args.task: task}
     policy = setup.policy.model_copy(
         update={"workflows": {**setup.policy.workflows, args.workflow: workflow.model_copy(update={"tasks": tasks})}}
     )
     setup.policy = policy
     rows = runner.run(setup, examples)
-    tolerance = workflow.error_tolerance
+    tolerance = task_tolerance(workflow)
     needed = max(args.min_samples or 0, min_samples_for(tolerance))
-    proposals = propose(rows, list(task.labels), tolerance, needed)
+    rule = workflow.rules.always_review.get(args.task, [])
+    proposal = propose(rows, list(task.labels), tolerance, needed, always_review=rule)
     print(
-        f"{args.workflow}/{args.task}: error tolerance {tolerance:.0%}; "
-        f"a label needs ≥ {needed} predictions of evidence"
+        f"{args.workflow}/{args.task}: error tolerance {workflow.error_tolerance:.1%} per ticket, {tolerance:.1%} for "
+        f"this task ({len(workflow.tasks)} tasks applied together); a label needs ≥ {needed} predictions of its "
+        "own for its own threshold, otherwise the pooled threshold applies"
     )
-    for proposal in proposals:
-        print("  " + proposal.describe(needed))
+    print("\n".join(proposal_lines(proposal)))
     path = args.policy or DEFAULT_POLICY_PATH
-    changed, diff = policy_change(path, args.workflow, args.task, proposals)
+    changed, diff = policy_change(path, args.workflow, args.task, proposal)
     print(diff or "(no change to the policy)")
     if args.write and diff:
         path.write_text(changed, encoding="utf-8")

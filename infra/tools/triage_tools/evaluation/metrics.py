@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from triage_gate.proportions import wilson_lower_bound
 from triage_tools.training.metrics import calibration_bins
 from triage_tools.training.metrics import expected_calibration_error as _ece
 
@@ -299,23 +300,6 @@ def majority_baseline(rows: Sequence[EvalRow]) -> dict[str, Any]:
         "accuracy": accuracy(always),
         "macro_f1": macro_f1(always, sorted(counts)),
     }
-
-
-def wilson_lower_bound(successes: int, n: int, z: float = 1.96) -> float:
-    """Lower end of the Wilson score interval for a proportion ``successes / n`` (0.0 for n = 0).
-
-    (p + z²/2n - z * sqrt(p(1 - p)/n + z²/4n²)) / (1 + z²/n), with p = successes / n; z = 1.96 is the
-    two-sided 95% interval (a one-sided 97.5% bound).
-    """
-    if n < 0 or not 0 <= successes <= n:
-        raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
-    if n == 0:
-        return 0.0
-    p = successes / n
-    z2 = z * z
-    centre = p + z2 / (2 * n)
-    spread = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return max(0.0, (centre - spread) / (1 + z2 / n))
 
 
 # --------------------------------------------------------------------------------------------- all together

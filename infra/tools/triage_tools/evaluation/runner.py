@@ -139,7 +139,7 @@ def with_route(policy: Policy, workflow_name: str, route: str) -> Policy:
 def run(setup: EvalSetup, examples: Iterable[Example], progress: bool = True) -> list[EvalRow]:
     """Decide every example; ``progress`` prints a progress line to stderr."""
     examples = list(examples)
-    stream: TextIO | None = sys.stderr if progress else None
+    stream: TextIO | None = sys.stderr if progress and sys.stderr.isatty() else None
     workflow = setup.policy.workflows[setup.workflow]
     if setup.task not in workflow.tasks:
         raise ValueError(f"workflow {setup.workflow} has no task {setup.task!r} (tasks: {sorted(workflow.tasks)})")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from triage_gate.display import duration, hours, integer, number, percent, ranked_counts, text_table, usd, versus
+from triage_gate.policy import BaselineFigure, RoiBaseline
 from triage_gate.roi.totals import WorkflowTotals
 from triage_gate.roi.totals import totals as period_totals
 from triage_gate.roi.weeks import WeekStats
@@ -21,9 +22,10 @@ from triage_gate.triage import reasons as reason_codes
 from triage_tools.reports.common import FIGURE_CSS, SVG_CSS, TABLE_CSS, escape
 from triage_tools.reports.roi_charts import escalations_svg, hours_svg, rework_svg, turnaround_svg
 
-__all__ = ["render_html", "terminal", "write_html"]
+__all__ = ["baseline_sources", "render_html", "terminal", "write_html"]
 
 Totals = Mapping[str, WorkflowTotals]
+Baselines = Mapping[str, RoiBaseline]
 
 _TOP_REASONS = 10
 _TOP_REVIEWERS = 10
@@ -66,6 +68,32 @@ def _baseline_words(total: WorkflowTotals) -> str:
         f"before Triage Gate: {integer(manual)} min of manual triage per ticket, "
         f"{duration(turnaround)} turnaround, {percent(error)} error rate"
     )
+
+
+_BASELINE_FIGURES: tuple[tuple[BaselineFigure, str, Callable[[float], str]], ...] = (
+    ("manual_minutes_per_ticket", "manual triage per ticket", lambda v: f"{integer(v)} min"),
+    ("turnaround_minutes", "turnaround", duration),
+    ("error_rate", "error rate", percent),
+)
+
+
+def baseline_sources(baseline: RoiBaseline | None) -> list[str]:
+    """One line per baseline figure: its value and where it came from (measured, or stated in the policy)."""
+    if baseline is None:
+        return []
+    return [
+        f"{title} {show(getattr(baseline, figure))}: {baseline.source_of(figure)}"
+        for figure, title, show in _BASELINE_FIGURES
+    ]
+
+
+def _baselines_json(baselines: Baselines) -> dict[str, dict[str, dict[str, object]]]:
+    return {
+        name: {
+            figure: {"value": getattr(b, figure), "source": b.source_of(figure)} for figure, _, _ in _BASELINE_FIGURES
+        }
+        for name, b in baselines.items()
+    }
 
 
 _WEEK_COLUMNS: tuple[tuple[str, Callable[[WeekStats], str]], ...] = (
@@ -115,9 +143,10 @@ def _period_lines(total: WorkflowTotals) -> list[str]:
 # --------------------------------------------------------------------------------------------- terminal
 
 
-def terminal(stats: Sequence[WeekStats], totals: Totals) -> str:
+def terminal(stats: Sequence[WeekStats], totals: Totals, baselines: Baselines | None = None) -> str:
     """Per workflow: a week-by-week table, the period totals, the top escalation reasons and the
-    reviewer throughput. Plain text, fixed-width columns."""
+    reviewer throughput; with ``baselines`` (the policy's ``roi_baseline`` per workflow), where each baseline
+    figure came from. Plain text, fixed-width columns."""
     grouped = _by_workflow(stats)
     if not grouped:
         return "No decisions in the period.\n"
@@ -127,6 +156,9 @@ def terminal(stats: Sequence[WeekStats], totals: Totals) -> str:
         if lines:
             lines.append("")
         lines.append(f"{name}  {weeks[0].week} .. {weeks[-1].week}  ({_baseline_words(total)})")
+        sources = baseline_sources((baselines or {}).get(name))
+        if sources:
+            lines += ["Baseline figures:", *(f"  {line}" for line in sources)]
         lines += text_table(
             [title for title, _ in _WEEK_COLUMNS], [[cell(week) for _, cell in _WEEK_COLUMNS] for week in weeks]
         )
@@ -203,8 +235,13 @@ def _html_table(header: Sequence[str], rows: Sequence[tuple[Sequence[str], str]]
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def _workflow_html(name: str, weeks: Sequence[WeekStats], total: WorkflowTotals) -> str:
+def _workflow_html(name: str, weeks: Sequence[WeekStats], total: WorkflowTotals, baseline: RoiBaseline | None) -> str:
     parts = [f"<section><h2>{escape(name)}</h2>", f'<p class="meta">{escape(_baseline_words(total))}</p>']
+    sources = baseline_sources(baseline)
+    if sources:
+        parts.append('<h3>Baseline figures</h3><ul class="notes">')
+        parts += [f"<li>{escape(line)}</li>" for line in sources]
+        parts.append("</ul>")
     parts.append('<div class="grid">')
     parts += [turnaround_svg(weeks), hours_svg(weeks), escalations_svg(weeks), rework_svg(weeks)]
     parts.append("</div>")
@@ -249,7 +286,13 @@ _NOTES = (
 )
 
 
-def render_html(stats: Sequence[WeekStats], totals: Totals, *, title: str = "Triage Gate ROI report") -> str:
+def render_html(
+    stats: Sequence[WeekStats],
+    totals: Totals,
+    *,
+    title: str = "Triage Gate ROI report",
+    baselines: Baselines | None = None,
+) -> str:
     """The self-contained HTML page (see :func:`write_html`)."""
     grouped = _by_workflow(stats)
     parts = [
@@ -269,19 +312,25 @@ def render_html(stats: Sequence[WeekStats], totals: Totals, *, title: str = "Tri
     rows = [([name, *(cell(total) for _, cell in _SUMMARY_COLUMNS)], "") for name, total in workflows.items()]
     parts.append(_html_table(["workflow", *(title for title, _ in _SUMMARY_COLUMNS)], rows))
     for name, weeks in grouped.items():
-        parts.append(_workflow_html(name, weeks, workflows[name]))
+        parts.append(_workflow_html(name, weeks, workflows[name], (baselines or {}).get(name)))
     parts.append('<h2>How the figures are computed</h2><ul class="notes">')
     parts += [f"<li>{escape(note)}</li>" for note in _NOTES]
     parts.append("</ul></body></html>")
     return "".join(parts) + "\n"
 
 
-def write_html(out_dir: Path, stats: Sequence[WeekStats], totals: Totals) -> Path:
+def write_html(out_dir: Path, stats: Sequence[WeekStats], totals: Totals, baselines: Baselines | None = None) -> Path:
     """Write ``out_dir/report.html`` (self-contained: inline CSS and SVG charts) and ``out_dir/roi.json``
-    (``{"weeks": [...], "totals": {...}}``). Creates ``out_dir``; returns the HTML file's path."""
+    (``{"weeks": [...], "totals": {...}}``, and ``"baselines"``: per workflow, each figure's value and source,
+    when ``baselines`` is given). Creates ``out_dir``; returns the HTML file's path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     report = out_dir / "report.html"
-    report.write_text(render_html(stats, totals), encoding="utf-8")
-    payload = {"weeks": [s.as_dict() for s in stats], "totals": {name: dict(t) for name, t in totals.items()}}
+    report.write_text(render_html(stats, totals, baselines=baselines), encoding="utf-8")
+    payload: dict[str, object] = {
+        "weeks": [s.as_dict() for s in stats],
+        "totals": {name: dict(t) for name, t in totals.items()},
+    }
+    if baselines is not None:
+        payload["baselines"] = _baselines_json(baselines)
     (out_dir / "roi.json").write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return report

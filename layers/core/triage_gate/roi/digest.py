@@ -14,6 +14,8 @@ from typing import Any
 from triage_gate.display import duration, hours, integer, percent, ranked_counts, text_table, usd, versus
 from triage_gate.roi.totals import WorkflowTotals
 from triage_gate.roi.weeks import WeekStats
+from triage_gate.rollout_gate import recommend
+from triage_gate.rollout_status import SegmentStatus, WorkflowRollout
 
 __all__ = ["slack_digest"]
 
@@ -71,10 +73,50 @@ def _digest_table(weeks: Sequence[WeekStats]) -> str:
     return "*Week by week*\n```" + _slack("\n".join(lines)) + "```"
 
 
+def _segment_line(rollout: WorkflowRollout, item: SegmentStatus) -> str:
+    """``• `default` shadow, 412 decisions, agreement 96.0% (lower bound 93.2%): *hold* (…)``."""
+    evidence, segment = item.evidence, item.segment
+    measures = evidence.measures(rollout.z)
+    share = f" {segment.share:g}%" if segment.share is not None else ""
+    facts = [f"{segment.mode or 'retired'}{share}", f"{integer(evidence.decisions)} decisions"]
+    if evidence.shadow_findings:
+        agreement, lower = percent(measures["shadow_agreement"]), percent(measures["shadow_agreement_lower"])
+        facts.append(f"agreement {agreement} (lower bound {lower})")
+    if evidence.applied:
+        facts.append(f"precision {percent(measures['precision'])} (lower bound {percent(measures['precision_lower'])})")
+    advice = recommend(rollout, item)
+    why = f" ({_slack(advice.reasons[0])})" if advice.reasons else ""
+    command = f"\n    `{_slack(advice.command)}`" if advice.command else ""
+    return f"• `{_slack(segment.label)}` {_slack(', '.join(facts))}: *{_slack(advice.summary())}*{why}{command}"
+
+
+def _rollout_section(rollout: WorkflowRollout | None, problem: str | None) -> dict[str, Any] | None:
+    if problem is not None:
+        return _section(f"*Rollout*\n{_slack(problem)}")
+    if rollout is None:
+        return None
+    review = rollout.review
+    misses = percent(review.measures(rollout.z)["sla_miss_rate"])
+    lines = [_segment_line(rollout, item) for item in rollout.segments]
+    window = rollout.workflow.promotion.window_days
+    head = (
+        f"*Rollout* (last {window} days, against {percent(rollout.bar)} precision): {review.reviews_pending} reviews"
+        f" waiting, SLA misses {misses}"
+    )
+    return _section("\n".join([head, *lines]))
+
+
 def slack_digest(
-    totals: Mapping[str, WorkflowTotals], stats: Sequence[WeekStats], *, workflow: str, period: str
+    totals: Mapping[str, WorkflowTotals],
+    stats: Sequence[WeekStats],
+    *,
+    workflow: str,
+    period: str,
+    rollout: WorkflowRollout | None = None,
+    rollout_problem: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """(notification text, Block Kit blocks) of one workflow's weekly ROI digest.
+    """(notification text, Block Kit blocks) of one workflow's weekly ROI digest, with its rollout segments and
+    what each should do next when ``rollout`` is given (or why the flags could not be read: ``rollout_problem``).
 
     At most :data:`SLACK_MAX_BLOCKS` blocks, section texts within :data:`SLACK_MAX_SECTION_TEXT` characters
     and fields within Slack's limits; workflow names, reason codes and the period are escaped; reviewer ids
@@ -86,9 +128,11 @@ def slack_digest(
         "type": "header",
         "text": {"type": "plain_text", "text": _clip(f"Triage ROI: {workflow}", SLACK_MAX_HEADER_TEXT)},
     }
+    rollout_block = _rollout_section(rollout, rollout_problem)
     if total is None or not total["decisions"]:
         text = f"Triage Gate ROI for {_slack(workflow)} ({_slack(period)}): no decisions."
-        return text, [header, _section(f"No triage decisions for *{_slack(workflow)}* in {_slack(period)}.")]
+        empty = [header, _section(f"No triage decisions for *{_slack(workflow)}* in {_slack(period)}.")]
+        return text, [*empty, *([rollout_block] if rollout_block else [])]
 
     recovered, rework = hours(total["hours_recovered"]), percent(total["rework_rate"])
     turnaround = versus(duration(total["turnaround_p50_min"]), duration(total["baseline_turnaround_min"]))
@@ -133,6 +177,8 @@ def slack_digest(
         if len(reviewers) > _TOP_REVIEWERS:
             lines.append(f"… and {len(reviewers) - _TOP_REVIEWERS} more reviewers")
         blocks.append(_section("*Reviews per reviewer*\n" + "\n".join(lines)))
+    if rollout_block:
+        blocks.append(rollout_block)
     blocks.append(
         _context(
             "Hours recovered = auto-applied x baseline manual minutes - review time. "

@@ -30,6 +30,7 @@ class Case:
     context_error: str | None = None
     tier: str | None = None
     mode: str = "shadow"
+    rollout_rule: str | None = None  # the flag rule that decided the mode (see triage_gate.rollout)
     subject: str | None = None  # masked
     verdict: InputVerdict = field(default_factory=lambda: InputVerdict("", {}))
     prompt_context: dict[str, Any] = field(default_factory=dict)  # masked; what the model sees
@@ -78,7 +79,8 @@ class Case:
             account_id=event.account_id, ticket_id=event.ticket_id, event_id=event.event_id,
             event_type=event.event_type, workflow=self.name, policy_version=policy.version,
             policy_sha256=policy.sha256, prompt_version=policy.prompt_version, created_at=now,
-            occurred_at=event.occurred_at, mode=mode, action="record" if mode == "shadow" else proposed,
+            occurred_at=event.occurred_at, mode=mode, rollout_rule=self.rollout_rule,
+            action="record" if mode == "shadow" else proposed,
             proposed_action=proposed, reason_codes=self.reasons, tasks=self.tasks,
             input_hash=hashlib.sha256(verdict.text.encode()).hexdigest(), input_text=verdict.text[:INPUT_TEXT_KEPT],
             subject=self.subject, redactions=_merge(verdict.redactions, self.redactions),

@@ -49,6 +49,9 @@ class DecisionRecord(BaseModel):
     created_at: AwareDatetime
     occurred_at: AwareDatetime
     mode: Mode
+    # The rollout flag rule that decided the mode ("default": the flag's default; None: the policy's mode, or a
+    # record from before rules were recorded). `triage rollout status` measures each segment by it.
+    rollout_rule: str | None = None
     action: Action
     proposed_action: Literal["apply", "review"]
     reason_codes: list[str] = Field(default_factory=list)

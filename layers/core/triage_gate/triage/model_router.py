@@ -117,7 +117,8 @@ class ModelRouter:
             if answer.problem:
                 case.add(answer.problem)
             elif answer.label is not None and answer.confidence is not None:
-                calibrated = round(calibrate(answer.confidence, spec.calibration.get(answer.label)), 4)
+                curve = spec.calibration.get(answer.label, spec.calibration_default)
+                calibrated = round(calibrate(answer.confidence, curve), 4)
                 threshold = spec.thresholds.for_label(answer.label)
                 if calibrated < threshold:
                     case.add(reasons.LOW_CONFIDENCE)

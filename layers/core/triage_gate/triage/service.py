@@ -14,7 +14,7 @@ from typing import Literal
 from triage_gate.errors import ContextUnavailable
 from triage_gate.messages import TicketEvent
 from triage_gate.policy import Workflow
-from triage_gate.rollout import FlagsUnavailable, Segment, segment_of
+from triage_gate.rollout import FlagsUnavailable, RolloutChoice, Segment, choose, segment_of
 from triage_gate.triage import reasons
 from triage_gate.triage.case import Case
 from triage_gate.triage.context import dotted, select_fields
@@ -119,7 +119,8 @@ class TriageService:
         case = Case(event, name, workflow)
         self._context(case)
         segment = segment_of(name, event.source, event.ticket_id, case.documents, case.tier, event.fields)
-        case.mode = self._mode(case, segment)
+        choice = self._mode(case, segment)
+        case.mode, case.rollout_rule = choice.mode, choice.rule
         if case.mode == "off":
             raise _WorkflowOff(name)
         self._guard_inputs(case)
@@ -147,13 +148,13 @@ class TriageService:
         tier = dotted(case.documents, policy.customer_tier_field) if policy.customer_tier_field else None
         case.tier = str(tier).lower() if tier not in (None, "") else None
 
-    def _mode(self, case: Case, segment: Segment) -> str:
+    def _mode(self, case: Case, segment: Segment) -> RolloutChoice:
         try:
-            return self.deps.rollout.mode_for(case.name, case.workflow, segment)
+            return choose(self.deps.rollout, case.name, case.workflow, segment)
         except FlagsUnavailable as exc:
             # Fail closed: an opt-out we cannot read must not be bypassed. The ticket stays undecided.
             self.deps.on_flags_unavailable(str(exc))
-            return "off"
+            return RolloutChoice("off", None)
 
     def _guard_inputs(self, case: Case) -> None:
         """Everything that may reach a model is masked (the names the context gives us too) and scanned."""
