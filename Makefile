@@ -17,7 +17,7 @@ export SAM_CLI_TELEMETRY := 0
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: help venv tools test lint format typecheck template-lint pytest unit integration contract \
-        build demo local bench eval deploy clean loadtest
+        build demo local bench eval deploy clean loadtest iam-observed
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -70,6 +70,10 @@ unit: venv ## unit tests only (no network)
 integration: venv ## integration tests (moto, fake vendors, local runner on loopback)
 	$(VENV)/bin/pytest tests/integration
 
+iam-observed: venv ## re-record the AWS calls each function made under enforced IAM (the least-privilege contract test's input)
+	rm -f tests/contract/fixtures/aws_calls_observed.json
+	TRIAGE_UPDATE_IAM_OBSERVED=1 $(VENV)/bin/pytest tests/integration -q
+
 # What only developers and operators run (infra/tools, infra/local): the built layer must hold none of it.
 LAYER_DIR      := .aws-sam/build/CoreLayer/python
 LAYER_DEV_ONLY := triage_tools triage_local triage_gate/cli.py triage_gate/evaluation \
@@ -79,6 +83,8 @@ build: venv tools ## sam build (the layer holds the package and its dependencies
 	$(SAM) build --template template.yaml
 	@test -f $(LAYER_DIR)/triage_gate/__init__.py || { echo "built layer lacks triage_gate"; exit 1; }
 	@test -d $(LAYER_DIR)/pydantic_core || { echo "built layer lacks its dependencies"; exit 1; }
+	@test -f $(LAYER_DIR)/triage_gate/policy.yaml || { echo "built layer lacks triage_gate/policy.yaml"; exit 1; }
+	@ls $(LAYER_DIR)/triage_gate/models/*.json >/dev/null 2>&1 || { echo "built layer lacks the seed models"; exit 1; }
 	@found=""; for path in $(LAYER_DEV_ONLY); do test ! -e "$(LAYER_DIR)/$$path" || found="$$found $$path"; done; \
 	if [ -n "$$found" ]; then \
 		echo "built layer holds tool code:$$found" >&2; \
@@ -105,7 +111,8 @@ bench: venv ## benchmarks, printed side by side with their references
 eval: venv ## the local model through `triage eval` on each set in ../shared/data (reports in .triage/eval)
 	$(PY) infra/eval/make_eval.py
 
-deploy: build ## sam deploy to ENV (dev|prod) using samconfig.toml
+deploy: build ## sam deploy to ENV (dev|prod) using samconfig.toml, after `triage deploy-check`
+	$(VENV)/bin/triage deploy-check --env $(ENV)
 	$(SAM) deploy --config-env $(ENV)
 
 clean: ## remove virtualenvs and build output

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -14,6 +15,8 @@ import pytest
 from moto import mock_aws
 
 from tests.builders import HUBSPOT_SECRET, HUBSPOT_URL, ROOT, ZENDESK_SECRET
+from tests.contract.recorded_requests import ContractWatch
+from tests.integration.least_privilege import least_privilege  # noqa: F401 (session-wide, autouse)
 from triage_gate.adapters.aws import AwsClients
 from triage_gate.compose.common import Lazy
 from triage_local.provision import provision
@@ -58,6 +61,30 @@ class Stack:
             for message in messages:
                 bodies.append(json.loads(message["Body"]))
                 self.sqs.delete_message(QueueUrl=self.url(logical), ReceiptHandle=message["ReceiptHandle"])
+
+
+# Tests of the fakes themselves drive them with hand-made requests, invalid ones on purpose: those requests are
+# not our code's, so their violations are listed in the test's report (a teardown section) instead of failing it.
+INTEGRATION = ROOT / "tests" / "integration"
+FAKE_SELF_TESTS = (INTEGRATION / "sandboxes", INTEGRATION / "test_slack_sandbox.py")
+
+
+@pytest.fixture(autouse=True)
+def vendor_contracts(request: pytest.FixtureRequest) -> Iterator[ContractWatch]:
+    """Every request a fake Slack, Zendesk or HubSpot answers during the test must conform to the vendor's
+    contract (Slack's Web API spec; our request schemas from Zendesk's and HubSpot's docs): a violation fails
+    the test at teardown, naming the request and what is wrong. See tests/contract/recorded_requests.py."""
+    with ContractWatch() as watch:
+        yield watch
+    violations = watch.violations()
+    if not violations:
+        return
+    heading = f"{len(violations)} vendor contract violation(s) in {watch.checked} request(s):"
+    listed = "\n  ".join([heading, *violations])
+    if any(Path(request.path).resolve().is_relative_to(path) for path in FAKE_SELF_TESTS):
+        request.node.add_report_section("teardown", "vendor contracts (hand-made requests, not failed)", listed)
+        return
+    pytest.fail(listed)
 
 
 @pytest.fixture

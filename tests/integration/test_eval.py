@@ -120,9 +120,9 @@ def test_gate_passes_a_good_candidate_and_blocks_a_worse_one(labelled_csv, tmp_p
 
 def test_calibrate_proposes_thresholds_and_writes_a_valid_policy(tmp_path, monkeypatch, capsys):
     policy_dir = tmp_path / "policy"
-    shutil.copytree(ROOT / "layers" / "core" / "models", policy_dir / "models")
+    shutil.copytree(ROOT / "layers" / "core" / "triage_gate" / "models", policy_dir / "models")
     policy = policy_dir / "policy.yaml"
-    shutil.copy(ROOT / "layers" / "core" / "policy.yaml", policy)
+    shutil.copy(ROOT / "layers" / "core" / "triage_gate" / "policy.yaml", policy)
     big = tmp_path / "big.csv"
     # 160 billing tickets: enough evidence for 97.5 % (the 5 % tolerance split over the workflow's two tasks)
     with big.open("w", newline="", encoding="utf-8") as handle:
@@ -161,3 +161,15 @@ def test_dataset_problems_are_clear_errors(labelled_csv, tmp_path, capsys):
     unmapped = main(["eval", str(bad), "--workflow", "zendesk-support", "--text-col", "body", "--label-col", "topic"])
     assert unmapped == 2
     assert "--label-map" in capsys.readouterr().err
+
+
+def test_asking_for_sonnet_without_a_key_names_the_model_that_answered(labelled_csv, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    summary = tmp_path / "s.json"
+
+    code = main(_eval(labelled_csv, "--model", "sonnet", "--no-baselines", "--json", str(summary)))
+
+    assert code == 0
+    assert "ANTHROPIC_API_KEY is not set" in capsys.readouterr().err
+    name = json.loads(summary.read_text())["candidate"]["name"]
+    assert name.startswith("zendesk-support/category (sonnet requested; answered by local ")

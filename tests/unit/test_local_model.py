@@ -18,7 +18,7 @@ from triage_tools.training import train as train_model
 from triage_tools.training.cli import add_train_parser
 
 ROOT = Path(__file__).parents[2]
-MODELS = ROOT / "layers" / "core" / "models"
+MODELS = ROOT / "layers" / "core" / "triage_gate" / "models"
 SHARED_DATA = Path(__file__).parents[2].parent / "shared" / "data"
 
 VOCABULARY = {

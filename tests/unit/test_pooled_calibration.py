@@ -178,9 +178,9 @@ def test_the_curve_never_promises_accuracy_below_what_was_seen():
 
 
 def _policy_copy(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "layers" / "core" / "models", tmp_path / "models")
+    shutil.copytree(ROOT / "layers" / "core" / "triage_gate" / "models", tmp_path / "models")
     path = tmp_path / "policy.yaml"
-    shutil.copy(ROOT / "layers" / "core" / "policy.yaml", path)
+    shutil.copy(ROOT / "layers" / "core" / "triage_gate" / "policy.yaml", path)
     return path
 
 

@@ -101,7 +101,22 @@ def run_demo(root: Path, port: int, out: TextIO = sys.stdout, log_path: Path | N
                 f"DLQs: {sum(v['visible'] for k, v in depths.items() if k.endswith('Dlq'))}.\n"
                 f"Function logs: {log_path}\n"
             )
+        return _report_iam(runner, out)
     return 0
+
+
+def _report_iam(runner: LocalRunner, out: TextIO) -> int:
+    """Each function ran with its own role (IAM enforced): a denied call fails the demo, naming it."""
+    if runner.iam is None:
+        out.write("IAM: not enforced (TRIAGE_ENFORCE_IAM=0 or an AWS endpoint you run).\n")
+        return 0
+    calls, denied = runner.aws_calls(), runner.denied_calls()
+    functions = len({c.function for c in calls})
+    out.write(f"IAM: enforced, one role per function: {len(calls)} distinct AWS calls by {functions} functions, "
+              f"{len(denied)} denied.\n")  # fmt: skip
+    for call in denied:
+        out.write(f"  DENIED {call.function}: {call.grant} (not granted in template.yaml)\n")
+    return 1 if denied else 0
 
 
 # ticket.created 40211, comment_added 40198, trigger 40215 and the HubSpot ticket.creation.

@@ -70,11 +70,14 @@ def day_zero(root: Path, sandboxes: Sandboxes, workdir: Path, out: TextIO) -> Pa
 def demo_policy(root: Path, workdir: Path) -> Path:
     """A copy of the shipped policy the demo may edit; its local models resolve to the shipped ones."""
     workdir.mkdir(parents=True, exist_ok=True)
+    shipped = root / "layers" / "core" / "triage_gate"  # the policy and the seed models are package data
     policy = workdir / "policy.yaml"
-    shutil.copyfile(root / "layers" / "core" / "policy.yaml", policy)
-    models = workdir / "models"
+    shutil.copyfile(shipped / "policy.yaml", policy)
+    models, seed_models = workdir / "models", (shipped / "models").resolve()
+    if models.is_symlink() and models.resolve() != seed_models:
+        models.unlink()  # a link left by an earlier run to where the models used to live
     if not models.exists():
-        models.symlink_to((root / "layers" / "core" / "models").resolve(), target_is_directory=True)
+        models.symlink_to(seed_models, target_is_directory=True)
     return policy
 
 

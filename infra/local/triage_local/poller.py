@@ -2,7 +2,9 @@
 
 Successful records are deleted; records named in ``batchItemFailures`` (or the whole batch, when the
 invocation fails) stay and reappear after the visibility timeout, so the queue's redrive policy moves
-them to the DLQ after maxReceiveCount receives, exactly as in AWS.
+them to the DLQ after maxReceiveCount receives, exactly as in AWS. Each failed record is logged under the
+function's name with its message id, its receive count and the reason: the exception the invocation raised,
+or, for a record in ``batchItemFailures``, the failure the function logged for it (``triage_local.worker``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from triage_local.functions import SqsSource
 from triage_local.process import FunctionProcess, InvocationError
 
 LogSink = Callable[[str, str], None]
+NO_REASON = "reported in batchItemFailures; the function logged no reason for it"
 
 
 class SqsPoller:
@@ -44,7 +47,8 @@ class SqsPoller:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():  # never started when the runner failed to start
+            self._thread.join(timeout=5)
 
     def poll_once(self, wait_seconds: int = 1) -> int:
         response = self._sqs.receive_message(
@@ -71,14 +75,21 @@ class SqsPoller:
         self.batches += 1
         event = {"Records": [self._record(m) for m in messages]}
         try:
-            result = self.function.invoke(event)
+            invocation = self.function.run(event)
         except InvocationError as exc:
             self._log(self.function.name, f"batch of {len(messages)} failed ({exc.kind}); records will be retried")
+            raised = f"{exc.kind}: {exc.message}"
+            self._log_failures(messages, lambda _: raised)
             self._retry(messages)
             return
+        result = invocation.result
         failed_ids = set()
         if self.source.report_batch_item_failures and isinstance(result, dict):
             failed_ids = {f.get("itemIdentifier") for f in result.get("batchItemFailures") or []}
+        self._log_failures(
+            [m for m in messages if m["MessageId"] in failed_ids],
+            lambda message_id: invocation.record_failures.get(message_id, NO_REASON),
+        )
         done = [m for m in messages if m["MessageId"] not in failed_ids]
         if done:
             self._sqs.delete_message_batch(
@@ -86,6 +97,15 @@ class SqsPoller:
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
         self._retry([m for m in messages if m["MessageId"] in failed_ids])
+
+    def _log_failures(self, messages: list[dict[str, Any]], reason: Callable[[str], str]) -> None:
+        for message in messages:
+            receives = (message.get("Attributes") or {}).get("ApproximateReceiveCount", "?")
+            self._log(
+                self.function.name,
+                f"record {message['MessageId']} from {self.source.queue} failed on receive {receives} (it stays "
+                f"on the queue: retried, then moved to its DLQ if it has one): {reason(message['MessageId'])}",
+            )
 
     def _retry(self, messages: list[dict[str, Any]]) -> None:
         if self._retry_delay is None or not messages:

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from triage_local.functions import FunctionSpec
@@ -27,6 +28,13 @@ class InvocationError(Exception):
 
 class InvocationTimeout(InvocationError):
     pass
+
+
+@dataclass(frozen=True)
+class Invocation:
+    result: Any
+    # SQS message id -> "ExceptionType: message", for each record the function logged a failure of.
+    record_failures: dict[str, str] = field(default_factory=dict)
 
 
 class FunctionProcess:
@@ -71,6 +79,11 @@ class FunctionProcess:
             self._log_sink(self.name, f"init error: {err['type']}: {err['message']}")
 
     def invoke(self, event: Any) -> Any:
+        """The handler's return value (InvocationError when it raised, timed out or could not start)."""
+        return self.run(event).result
+
+    def run(self, event: Any) -> Invocation:
+        """The handler's return value with the record failures it logged (see ``triage_local.worker``)."""
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
                 self.start()
@@ -93,7 +106,7 @@ class FunctionProcess:
         if not response.get("ok"):
             err = response.get("error") or {"type": "Unknown", "message": ""}
             raise InvocationError(err["type"], err["message"])
-        return response.get("result")
+        return Invocation(response.get("result"), dict(response.get("record_failures") or {}))
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None

@@ -31,13 +31,16 @@ def runner_resources(base_url: str) -> dict[str, Any]:
 
 
 def _local_dynamodb(health: dict[str, Any]) -> Any:
+    """The local stack's operator identity when it enforces IAM (from /healthz), else the environment's keys."""
     import boto3
 
+    credentials = health.get("aws_credentials") or {
+        "aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+        "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+    }
     return boto3.client(
-        "dynamodb", endpoint_url=health["aws_endpoint"], region_name=health.get("region", "us-east-1"),
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
-    )  # fmt: skip
+        "dynamodb", endpoint_url=health["aws_endpoint"], region_name=health.get("region", "us-east-1"), **credentials
+    )
 
 
 def local_decision_store(base_url: str) -> DynamoDecisionStore:

@@ -1,8 +1,10 @@
 """``triage local``: the template's topology on one machine.
 
 AWS: the endpoint in AWS_ENDPOINT_URL (a moto server or LocalStack you run), else an embedded moto
-server. HTTP: the template's HttpApi routes on --port. Queues: polled into their consumers like
-Lambda event source mappings. Schedules: run on their rate. Functions: one warm worker process each.
+server with IAM enforced: each function runs with its own role's credentials, the role as SAM expands
+the template (``triage_local.iam``), so a permission the template lacks fails here as in AWS. HTTP: the
+template's HttpApi routes on --port. Queues: polled into their consumers like Lambda event source
+mappings. Schedules: run on their rate. Functions: one warm worker process each.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from triage_local.aws_calls import AwsCall
 from triage_local.functions import FunctionSpec, ScheduleSource, function_specs
 from triage_local.gateway import Gateway
+from triage_local.iam import RoleEnforcement
 from triage_local.poller import SqsPoller
 from triage_local.process import FunctionProcess, InvocationError
 from triage_local.provision import provision
@@ -35,6 +39,15 @@ LOCAL_CREDENTIALS = {
     "AWS_SESSION_TOKEN": "testing",
 }
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV")
+_SWITCH = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def enforce_iam_from(environ: Mapping[str, str]) -> bool:
+    """TRIAGE_ENFORCE_IAM: on unless it says 0 (or false/no/off)."""
+    value = environ.get("TRIAGE_ENFORCE_IAM", "1").strip().lower()
+    if value not in _SWITCH:
+        raise ValueError(f"TRIAGE_ENFORCE_IAM must be 1 or 0, got {environ['TRIAGE_ENFORCE_IAM']!r}")
+    return _SWITCH[value]
 
 
 @dataclass
@@ -48,6 +61,8 @@ class RunnerConfig:
     # None: failed records wait out the queue's visibility timeout, as in AWS.
     retry_delay_seconds: int | None = None
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # None: TRIAGE_ENFORCE_IAM in ``environ`` decides (on unless 0). Enforced on the embedded moto only.
+    enforce_iam: bool | None = None
 
 
 class LocalRunner:
@@ -66,21 +81,34 @@ class LocalRunner:
         self._session: Any = None
         self._workdir = tempfile.TemporaryDirectory(prefix="triage-local-")
         self.flags_file = self._initial_flags()
+        self.enforce_iam = enforce_iam_from(config.environ) if config.enforce_iam is None else config.enforce_iam
+        self.iam: RoleEnforcement | None = None
+        self._serving = False
+        self._final_calls: list[AwsCall] | None = None  # what the functions called, kept once stopped
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalRunner:
-        self._start_aws()
-        provision(self.template, self.session, self.config.environ)
-        self.gateway = Gateway(self.config.host, self.config.port, self.health)
-        specs = function_specs(self.template)
-        self.functions = {s.logical_id: FunctionProcess(s, self.function_env(s), self.log) for s in specs}
-        self._start_functions()
-        for spec in specs:
-            self._wire(spec)
-        self._spawn(self.gateway.server.serve_forever, "gateway")
-        for poller in self.pollers:
-            poller.start()
-        self.log("runner", f"ready on {self.base_url} (AWS endpoint {self.endpoint_url})")
+        """Everything up, or (whatever failed: AWS, provisioning, a function's init) everything stopped."""
+        try:
+            self._start_aws()
+            provision(self.template, self.session, self.config.environ)
+            if self.iam is not None:
+                self.iam.grant(self.session)
+            self.gateway = Gateway(self.config.host, self.config.port, self.health)
+            specs = function_specs(self.template)
+            self.functions = {s.logical_id: FunctionProcess(s, self.function_env(s), self.log) for s in specs}
+            self._start_functions()
+            for spec in specs:
+                self._wire(spec)
+            self._serving = True
+            self._spawn(self.gateway.server.serve_forever, "gateway")
+            for poller in self.pollers:
+                poller.start()
+        except BaseException:
+            self.stop()
+            raise
+        iam = "IAM enforced, one role per function" if self.iam else "IAM not enforced"
+        self.log("runner", f"ready on {self.base_url} (AWS endpoint {self.endpoint_url}; {iam})")
         return self
 
     def stop(self) -> None:
@@ -88,10 +116,15 @@ class LocalRunner:
         for poller in self.pollers:
             poller.stop()
         if self.gateway:
-            self.gateway.server.shutdown()
+            if self._serving:  # shutdown() waits for serve_forever, which never ran if start() failed first
+                self.gateway.server.shutdown()
             self.gateway.server.server_close()
         for function in self.functions.values():
             function.stop()
+        if self.iam is not None and self._final_calls is None:
+            self.iam.stop()
+            self._final_calls = self.iam.calls()
+            self._report_denials(self._final_calls)
         if self._moto is not None:
             self._moto.terminate()
             try:
@@ -127,7 +160,8 @@ class LocalRunner:
         if self._session is None:
             import boto3
 
-            creds = _credentials(self.endpoint_url, self.config.environ)
+            creds = self.iam.admin.environment() if self.iam and self.iam.admin else {}
+            creds = creds or _credentials(self.endpoint_url, self.config.environ)
             self._session = boto3.session.Session(
                 region_name=self.config.region,
                 aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
@@ -159,6 +193,8 @@ class LocalRunner:
         return {
             "status": "ok",
             "aws_endpoint": self.endpoint_url,
+            # The operator identity (review CLI, setup) on the embedded moto when it enforces IAM: loopback only.
+            "aws_credentials": self.iam.admin.client_arguments() if self.iam and self.iam.admin else None,
             "region": self.config.region,
             "resources": {k: v["Ref"] for k, v in self.template.physical.items()},
             "functions": {n: {"invocations": f.invocations} for n, f in self.functions.items()},
@@ -176,14 +212,39 @@ class LocalRunner:
         """An embedded moto server in a child process: its state is its own (moto's backends are
         process-global, so two runners in one process would otherwise share every table)."""
         if self.endpoint_url:
+            if self.enforce_iam:
+                self.log("runner", f"IAM is not enforced on an AWS endpoint you run ({self.endpoint_url})")
             return
         port = _free_port()
+        calls = Path(self._workdir.name) / "aws-calls.jsonl"
+        env = {k: v for k, v in os.environ.items() if k != "INITIAL_NO_AUTH_ACTION_COUNT"}
+        env.update(RoleEnforcement.server_environment() if self.enforce_iam else {})
         self._moto = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [sys.executable, "-m", "triage_local.aws_server", "--calls", str(calls), "-H", "127.0.0.1",
+             "-p", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
         )  # fmt: skip
         self.endpoint_url = f"http://127.0.0.1:{port}"
+        if self.enforce_iam:  # SAM's translation runs while moto starts
+            self.iam = RoleEnforcement(self.template, calls, self.log)
         _wait_for_port(port, self._moto, timeout=30)
+        if self.iam is not None:
+            self.iam.bootstrap(self.endpoint_url, self.config.region)
+
+    def aws_calls(self) -> list[AwsCall]:
+        """The distinct AWS calls the functions made under their roles (none when IAM is not enforced)."""
+        if self._final_calls is not None:
+            return self._final_calls
+        return self.iam.calls() if self.iam else []
+
+    def denied_calls(self) -> list[AwsCall]:
+        return [call for call in self.aws_calls() if not call.allowed]
+
+    def _report_denials(self, calls: list[AwsCall]) -> None:
+        denied = [call for call in calls if not call.allowed]
+        if denied:
+            listed = "; ".join(f"{c.function}: {c.grant}" for c in denied)
+            self.log("runner", f"ERROR {len(denied)} AWS call(s) were denied: the template does not grant {listed}")
 
     def function_env(self, spec: FunctionSpec) -> dict[str, str]:
         environ = self.config.environ
@@ -194,7 +255,8 @@ class LocalRunner:
         env.update({k: environ[k] for k in spec.environment if k in environ})
         if "FLAGS_FILE" in spec.environment and not env.get("FLAGS_FILE") and self.flags_file:
             env["FLAGS_FILE"] = self.flags_file  # AppConfig, as the stack deploys it: its initial flags
-        env.update(_credentials(self.endpoint_url, environ))
+        role = self.iam.function_credentials.get(spec.logical_id) if self.iam else None
+        env.update(role.environment() if role else _credentials(self.endpoint_url, environ))
         python_path = [
             str(spec.code_uri),
             *(str(p) for p in spec.layer_paths),
@@ -257,16 +319,23 @@ class LocalRunner:
         for schedule in spec.schedules:
             self._spawn(lambda s=schedule, f=function: self._run_schedule(s, f), f"schedule-{schedule.name}")
 
+    def run_scheduled(self, function: str) -> Any:
+        """Run a scheduled function now, as its first schedule would (InvocationError if it fails)."""
+        process = self.functions[function]
+        return process.invoke(self._scheduled_event(process.spec.schedules[0]))
+
+    def _scheduled_event(self, schedule: ScheduleSource) -> dict[str, Any]:
+        return {
+            "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "123456789012",
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "region": self.config.region,
+            "resources": [f"local:schedule/{schedule.name}"], "detail": {},
+        }  # fmt: skip
+
     def _run_schedule(self, schedule: ScheduleSource, function: FunctionProcess) -> None:
         while not self._stop.wait(schedule.interval_seconds):
-            event = {
-                "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
-                "source": "aws.events", "account": "123456789012",
-                "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "region": self.config.region,
-                "resources": [f"local:schedule/{schedule.name}"], "detail": {},
-            }  # fmt: skip
             try:
-                function.invoke(event)
+                function.invoke(self._scheduled_event(schedule))
             except InvocationError as exc:
                 self.log(function.name, f"scheduled run {schedule.name} failed: {exc}")
 

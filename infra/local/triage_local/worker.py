@@ -2,13 +2,17 @@
 
 Run by the runner as ``python -m triage_local.worker HANDLER CODE_URI RESPONSE_FD``. Requests arrive
 as JSON lines on stdin; responses go to RESPONSE_FD, so whatever the handler prints to stdout (logs,
-EMF metrics) stays out of the protocol.
+EMF metrics) stays out of the protocol. A response also carries ``record_failures``: for each SQS record
+the handler logged at error level with its ``message_id`` (as ``triage_gate.compose.sqs`` does for every
+record it reports in ``batchItemFailures``), the exception type and message — the runner's poller writes
+them next to the record's id in the function's log.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import sys
 import time
@@ -33,9 +37,48 @@ class LocalLambdaContext:
         return max(0, self._deadline_ms - int(time.time() * 1000))
 
 
+class RecordFailures:
+    """Error-level log records that name an SQS message id, collected during one invocation.
+
+    A log record factory sees every record any logger creates (Powertools' included); the ``message_id``
+    a logger passes as an extra is set on the record after the factory returns, so it is read at ``take()``.
+    """
+
+    def __init__(self) -> None:
+        self._records: list[logging.LogRecord] = []
+        self._make = logging.getLogRecordFactory()
+        logging.setLogRecordFactory(self._record)
+
+    def _record(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self._make(*args, **kwargs)
+        if record.levelno >= logging.ERROR:
+            self._records.append(record)
+        return record
+
+    def take(self) -> dict[str, str]:
+        """{message id: "ExceptionType: message"} from the records since the last call."""
+        records, self._records = self._records, []
+        reasons = {}
+        for record in records:
+            message_id = record.__dict__.get("message_id")
+            if isinstance(message_id, str) and message_id:
+                reasons[message_id] = _reason(record)
+        return reasons
+
+
+def _reason(record: logging.LogRecord) -> str:
+    """The exception the record carries, else its ``error`` extra, else its message."""
+    if record.exc_info and record.exc_info[0] is not None:
+        kind, value = record.exc_info[0], record.exc_info[1]
+        return f"{kind.__name__}: {value}"
+    error = record.__dict__.get("error")
+    return str(error) if error else record.getMessage()
+
+
 def main(argv: list[str]) -> int:
     handler_name, code_uri, fd = argv[0], argv[1], int(argv[2])
     out = os.fdopen(fd, "w", buffering=1, encoding="utf-8")
+    failures = RecordFailures()
     sys.path.insert(0, code_uri)
     module_name, _, function_name = handler_name.rpartition(".")
     try:
@@ -47,7 +90,11 @@ def main(argv: list[str]) -> int:
     out.write(json.dumps({"ready": True, "init_error": init_error}) + "\n")
     for line in sys.stdin:
         request = json.loads(line)
-        out.write(json.dumps(_invoke(handler, init_error, request)) + "\n")
+        failures.take()  # only what this invocation logs
+        response = _invoke(handler, init_error, request)
+        if reasons := failures.take():
+            response["record_failures"] = reasons
+        out.write(json.dumps(response) + "\n")
     return 0
 
 

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from triage_gate.config import describe_validation_error
 from triage_gate.errors import ConfigurationError
 
-DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "policy.yaml"
+# Package data beside this module: in the layer (/opt/python/triage_gate/policy.yaml), a wheel and a checkout.
+DEFAULT_POLICY_PATH = Path(__file__).resolve().parent / "policy.yaml"
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]*$", max_length=64)]
 # Labels keep the vendor's spelling (HubSpot priorities are LOW/MEDIUM/HIGH/URGENT).

@@ -91,9 +91,9 @@ def test_backtest_reports_what_each_mode_would_have_done(history, tmp_path, caps
 
 def test_write_baseline_records_the_measurements_and_report_names_their_source(history, tmp_path, capsys):
     policy_dir = tmp_path / "policy"
-    shutil.copytree(ROOT / "layers" / "core" / "models", policy_dir / "models")
+    shutil.copytree(ROOT / "layers" / "core" / "triage_gate" / "models", policy_dir / "models")
     policy_path = policy_dir / "policy.yaml"
-    shutil.copy(ROOT / "layers" / "core" / "policy.yaml", policy_path)
+    shutil.copy(ROOT / "layers" / "core" / "triage_gate" / "policy.yaml", policy_path)
     baseline = json.loads((history / "baseline.json").read_text())
 
     code = _backtest(history, "--policy", str(policy_path), "--write-baseline")

@@ -3,7 +3,9 @@
 A sandbox is a `ThreadingHTTPServer` on 127.0.0.1 (port 0: any free port) serving from a daemon thread.
 Every request is recorded before anything else happens, so a test can assert on what reached the
 "vendor" even when the vendor refused it. Faults queued with `fail_next`/`hang_next` are served before
-the vendor logic runs, in the order they were queued.
+the vendor logic runs, in the order they were queued. `Sandbox.observers` are told of every answered
+request of every sandbox (the tests' vendor-contract checks); `refuse_malformed` answers, as the vendor
+would, a request whose shape the vendor rejects (`request_shapes.py`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 from urllib.parse import parse_qs, urlsplit
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -108,6 +111,8 @@ class Sandbox:
     """Base class: subclasses implement `handle` (and may override `error_body` for injected faults)."""
 
     name = "sandbox"
+    # Called with (sandbox, request) once each request of any sandbox is answered; must not raise.
+    observers: ClassVar[list[Callable[[Sandbox, RecordedRequest], None]]] = []
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._address = (host, port)
@@ -193,6 +198,13 @@ class Sandbox:
         """The body an injected `fail_next(status)` answers with."""
         return {"error": f"injected failure {status}"}
 
+    def refuse_malformed(self, request: RecordedRequest) -> Reply | None:
+        """The vendor's answer to a request whose shape it rejects (a subclass calls it after auth, before
+        routing), or None. The shapes are per sandbox name, in `request_shapes.py`."""
+        from triage_local.sandboxes.request_shapes import refusal  # it imports the vendors' modules, which import this
+
+        return refusal(self.name, request)
+
     # plumbing ------------------------------------------------------------------------------------
     def _dispatch(self, request: RecordedRequest) -> Reply:
         with self.lock:
@@ -210,6 +222,8 @@ class Sandbox:
                 log.exception("%s sandbox failed on %s %s", self.name, request.method, request.path)
                 reply = Reply(500, {"error": "sandbox_bug", "message": repr(exc)})
         request.status = reply.status
+        for observe in tuple(Sandbox.observers):
+            observe(self, request)
         return reply
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:

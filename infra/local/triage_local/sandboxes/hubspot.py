@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from triage_local.sandboxes.base import RateWindow, RecordedRequest, Reply, Sandbox, is_json_content
+from triage_local.sandboxes.hubspot_admin import TOKEN_INFO_PATH, HubSpotAdmin
 from triage_local.sandboxes.hubspot_search import PATHS as SEARCH_PATHS
 from triage_local.sandboxes.hubspot_search import TicketSearch
 
@@ -88,6 +89,7 @@ class FakeHubSpot(Sandbox):
         self._before_update: dict[str, Callable[[], None]] = {}
         self._note_ids = itertools.count(80_000_001)
         self.search = TicketSearch(self)  # ticket search (createdate windows) and batch read with history
+        self.admin = HubSpotAdmin(self, APP_ID)  # token info, the Properties API (hubspot_admin.py)
 
     # seeding -------------------------------------------------------------------------------------
     def allow_properties(self, *names: str) -> None:
@@ -171,6 +173,8 @@ class FakeHubSpot(Sandbox):
 
     # serving -------------------------------------------------------------------------------------
     def handle(self, request: RecordedRequest) -> Reply:
+        if request.path == TOKEN_INFO_PATH:  # the token is in the body: no Authorization needed
+            return self.admin.token_info(request)
         auth = request.headers.get("authorization", "")
         if not (auth.startswith("Bearer ") and secrets.compare_digest(auth[7:].encode(), self.token.encode())):
             return hubspot_error(401, "INVALID_AUTHENTICATION", "Authentication credentials not found. This API "
@@ -184,13 +188,15 @@ class FakeHubSpot(Sandbox):
             limit = {}
         if wait is not None:
             return Reply(429, {**RATE_LIMITED, "correlationId": str(uuid.uuid4())}, limit)
-        reply = self._route(request)
+        reply = self.refuse_malformed(request) or self._route(request)  # request_shapes.py, then the route
         reply.headers.update(limit)
         return reply
 
     def _route(self, request: RecordedRequest) -> Reply:
         if request.path in SEARCH_PATHS:
             return self.search.reply(request)
+        if self.admin.serves(request.path):
+            return self.admin.reply(request)
         match = _OBJECT.match(request.path)
         if not match:
             return hubspot_error(404, "OBJECT_NOT_FOUND", "Resource not found")

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from triage_local.sandboxes.base import RecordedRequest, Reply, Sandbox, is_json_content
+from triage_local.sandboxes.slack_admin import SlackAdmin
+from triage_local.sandboxes.slack_args import argument_error
 from triage_local.sandboxes.slack_params import (
     Params,
     channel_name,
@@ -97,6 +99,7 @@ class FakeSlack(Sandbox):
         self._last_ts = 0  # microseconds of the newest ts handed out
         self._posts = 0
         self._updates = 0
+        self.admin = SlackAdmin(self)  # users.conversations, conversations.* and scopes (slack_admin.py)
         for channel in channels:
             self.add_channel(channel)
 
@@ -224,6 +227,7 @@ class FakeSlack(Sandbox):
             "chat.update": self._update,
             "chat.getPermalink": self._permalink,
             "chat.postEphemeral": self._post_ephemeral,
+            **self.admin.routes(),
         }
         if not request.path.startswith("/api/") or method not in routes:
             return Reply(404, {"ok": False, "error": "unknown_method", "req_method": method})
@@ -233,6 +237,9 @@ class FakeSlack(Sandbox):
         problem = self._check_auth(request, params)
         if problem is not None:
             return problem
+        refused = argument_error(method, params, is_json_content(request))  # slack_args.py: Slack's argument checks
+        if refused is not None:
+            return Reply(200, {"ok": False, **refused})
         with self.lock:
             queued = self._method_faults.get(method)
             if queued:

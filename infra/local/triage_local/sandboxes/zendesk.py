@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from triage_local.sandboxes.base import RateWindow, RecordedRequest, Reply, Sandbox, is_json_content
+from triage_local.sandboxes.zendesk_admin import ZendeskAdmin
 from triage_local.sandboxes.zendesk_export import ZendeskExport
 from triage_local.sandboxes.zendesk_rules import (
     CONFLICT,
@@ -38,7 +39,6 @@ DEFAULT_EMAIL = "agent@example.com"
 DEFAULT_TOKEN = "zendesk-sandbox-token"
 _TICKET = re.compile(r"^/api/v2/tickets/(\d+)(/tags|/comments|/audits)?(?:\.json)?$")
 HUMAN_AGENT_ID = 900_002  # a person working the queue (`agent_update`, `touch`)
-_OTHER = re.compile(r"^/api/v2/(users|organizations)/(\d+)(?:\.json)?$")
 
 
 def _body_problem(request: RecordedRequest) -> Reply | None:
@@ -81,6 +81,7 @@ class FakeZendesk(Sandbox):
         self.audits: dict[int, list[dict[str, Any]]] = {}
         self.webhooks: ZendeskWebhooks | None = None
         self.export = ZendeskExport(self)  # GET /api/v2/incremental/tickets/cursor.json
+        self.admin = ZendeskAdmin(self)  # users, organizations, groups, brands, fields, webhooks, triggers
         self._before_update: dict[int, Callable[[], None]] = {}
         self._ids = itertools.count(10_000_001)
         self.agent_id = 900_001  # the authenticated user: author of comments written through the API
@@ -220,7 +221,7 @@ class FakeZendesk(Sandbox):
         if wait is not None:
             message = "Number of allowed API requests per minute exceeded"
             return Reply(429, message, {"Retry-After": str(max(round(wait), 1)), **limit})
-        reply = self._route(request)
+        reply = self.refuse_malformed(request) or self._route(request)  # request_shapes.py, then the route
         reply.headers.update(limit)
         return reply
 
@@ -245,15 +246,9 @@ class FakeZendesk(Sandbox):
         problem = _body_problem(request)
         if problem is not None:
             return problem
-        if request.path in ("/api/v2/users/me.json", "/api/v2/users/me") and request.method == "GET":
-            with self.lock:
-                return Reply(200, {"user": copy.deepcopy(self.users[self.agent_id])})
-        other = _OTHER.match(request.path)
-        if other and request.method == "GET":
-            table = self.users if other[1] == "users" else self.organizations
-            with self.lock:
-                found = copy.deepcopy(table.get(int(other[2])))
-            return Reply(200, {other[1][:-1]: found}) if found else Reply(404, NOT_FOUND)
+        admin = self.admin.reply(request)  # account records and the admin APIs (zendesk_admin.py)
+        if admin is not None:
+            return admin
         match = _TICKET.match(request.path)
         if not match:
             return self.export.reply(request)  # the incremental export, or 404 InvalidEndpoint

@@ -80,8 +80,8 @@ def apply_changes(ids: Iterator[int], ticket: dict[str, Any], data: dict[str, An
     wanted = dict(data)
     if "additional_tags" in data or "remove_tags" in data:
         base = normalise_tags(wanted.get("tags", ticket["tags"]))
-        added = normalise_tags(list(data.get("additional_tags") or []))
-        removed = set(normalise_tags(list(data.get("remove_tags") or [])))
+        added = normalise_tags(_tag_list(data.get("additional_tags")))
+        removed = set(normalise_tags(_tag_list(data.get("remove_tags"))))
         wanted["tags"] = [t for t in normalise_tags([*base, *added]) if t not in removed]
     events: list[dict[str, Any]] = []
     for field in ("group_id", "priority", "status", "type", "assignee_id", "subject", "tags", "custom_fields"):
@@ -98,6 +98,11 @@ def apply_changes(ids: Iterator[int], ticket: dict[str, Any], data: dict[str, An
                            "previous_value": ticket[field]})  # fmt: skip
             ticket[field] = value
     return events
+
+
+def _tag_list(value: Any) -> list[str]:
+    """`additional_tags` / `remove_tags`: a list of tags, or one tag as a string (Zendesk documents both)."""
+    return [value] if isinstance(value, str) else list(value or [])
 
 
 def _custom_field_events(

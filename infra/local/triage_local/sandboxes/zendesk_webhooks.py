@@ -18,20 +18,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from triage_gate.intake.signatures import signed_zendesk_headers
+from triage_gate.intake.zendesk import CREATED_TRIGGER_BODY, UPDATED_TRIGGER_BODY
 from triage_local.sandboxes.deliveries import Delivery, WebhookSender, zendesk_retries
 
-# The bodies the README's triggers send ("Notify by → Active webhook"): identifiers only, no free text.
-CREATED_TRIGGER_BODY = """{
-  "source": "zendesk-trigger",
-  "event": "ticket_created",
-  "ticket_id": "{{ticket.id}}",
-  "created_at": "{{ticket.created_at_with_timestamp}}",
-  "updated_at": "{{ticket.updated_at_with_timestamp}}",
-  "via": "{{ticket.via}}",
-  "brand": "{{ticket.brand.name}}",
-  "tags": "{{ticket.tags}}"
-}"""
-UPDATED_TRIGGER_BODY = CREATED_TRIGGER_BODY.replace('"ticket_created"', '"ticket_updated"')
 _VIA = {"email": "Mail", "web": "Web Form", "web_form": "Web Form", "api": "API", "chat": "Chat"}
 FIELD_EVENTS = {"priority": "ticket.priority_changed", "group_id": "ticket.group_assignment_changed",
                 "type": "ticket.type_changed", "status": "ticket.status_changed",

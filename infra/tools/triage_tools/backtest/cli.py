@@ -88,8 +88,10 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     from triage_gate.policy import DEFAULT_POLICY_PATH, load_policy
     from triage_tools.backtest.history import BacktestInputError, load_history
     from triage_tools.backtest.split import split_by_time
+    from triage_tools.cli.extras import require
     from triage_tools.evaluation.runner import with_route
 
+    require("train")  # the replay trains the local model on the older tickets
     if args.concurrency < 1:
         return _fail(f"--concurrency must be at least 1, got {args.concurrency}")
     try:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from triage_tools.cli.stores import decision_store
+from triage_tools.cli.stores import decision_store, unreachable
 from triage_tools.rollout.cli import add_flags_options
 
 
@@ -48,7 +48,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(f"triage report: {exc}", file=sys.stderr)
         return 2
     except requests.RequestException as exc:
-        print(f"triage report: the local stack did not answer: {exc}", file=sys.stderr)
+        print(f"triage report: {unreachable(args.url, exc)}", file=sys.stderr)
         return 1
     except (BotoCoreError, ClientError) as exc:
         print(f"triage report: cannot read the decisions: {exc}", file=sys.stderr)

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from triage_tools.cli.stores import decision_store
+from triage_tools.cli.stores import decision_store, unreachable
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -73,7 +73,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
             reason=getattr(args, "reason", None),
         )  # fmt: skip
     except requests.RequestException as exc:
-        print(f"triage review: {args.url} did not answer: {exc}", file=sys.stderr)
+        print(f"triage review: {unreachable(args.url, exc)}", file=sys.stderr)
         return 1
     print(f"HTTP {response.status_code} {response.text}".rstrip())
     return 0 if response.ok else 1
@@ -89,7 +89,7 @@ def _cmd_feedback_export(args: argparse.Namespace) -> int:
         store = decision_store(args.url, args.table)
         records = [r for r in store.scan() if not args.workflow or r.workflow == args.workflow]
     except requests.RequestException as exc:
-        print(f"triage feedback export: the local stack did not answer: {exc}", file=sys.stderr)
+        print(f"triage feedback export: {unreachable(args.url, exc)}", file=sys.stderr)
         return 1
     except (BotoCoreError, ClientError) as exc:
         print(f"triage feedback export: cannot read the decisions: {exc}", file=sys.stderr)

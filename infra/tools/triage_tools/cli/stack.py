@@ -8,11 +8,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from triage_tools.cli.stores import unreachable
+
 if TYPE_CHECKING:
+    from triage_local.runner import LocalRunner
+    from triage_local.vendors import LocalVendors
     from triage_local.webhooks import Sample
 
 SECRET_ENV = {"zendesk": "ZENDESK_WEBHOOK_SECRET", "hubspot": "HUBSPOT_CLIENT_SECRET"}
@@ -20,7 +25,14 @@ SECRET_ENV = {"zendesk": "ZENDESK_WEBHOOK_SECRET", "hubspot": "HUBSPOT_CLIENT_SE
 
 def add_stack_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """``local``, ``demo`` and ``send``."""
-    local = sub.add_parser("local", help="run the whole stack locally (embedded moto unless AWS_ENDPOINT_URL is set)")
+    local = sub.add_parser(
+        "local", help="run the whole stack locally (embedded moto unless AWS_ENDPOINT_URL is set)",
+        description="Serve template.yaml's topology on this machine: an embedded moto server (or AWS_ENDPOINT_URL), "
+        "the HTTP API on --port, queues polled into their functions, schedules. Zendesk, HubSpot, Slack and "
+        "Anthropic are loopback sandboxes (seeded with the tickets behind events/) unless ZENDESK_BASE_URL, "
+        "HUBSPOT_BASE_URL, SLACK_API_URL or ANTHROPIC_BASE_URL is set; each is listed as sandbox or real. "
+        "Ctrl-C or SIGTERM stops it and everything it started. Needs the `local` extra.",
+    )  # fmt: skip
     local.add_argument("--port", type=int, default=3000, help="HTTP port for the API routes (default 3000)")
     local.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     local.add_argument("--template", type=Path, default=Path("template.yaml"), help="SAM template to run")
@@ -55,16 +67,91 @@ def add_sign_event_parser(sub: argparse._SubParsersAction[argparse.ArgumentParse
 
 
 def _cmd_local(args: argparse.Namespace) -> int:
-    from triage_local.runner import LocalRunner, RunnerConfig
-    from triage_local.template import TemplateError
+    from triage_tools.cli.extras import require
 
+    require("local")
+    overrides = _parameter_overrides(args.parameter)
+    if overrides is None:
+        return 2
+    termination = _Termination()
+    previous = signal.signal(signal.SIGTERM, termination)
+    try:
+        return _serve_local(args, overrides, termination)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _parameter_overrides(items: list[str]) -> dict[str, str] | None:
     overrides = {}
-    for item in args.parameter:
+    for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
             print(f"triage local: --parameter must be KEY=VALUE, got {item!r}", file=sys.stderr)
-            return 2
+            return None
         overrides[key] = value
+    return overrides
+
+
+class _Termination:
+    """SIGTERM stops `triage local` as Ctrl-C does (its children with it). While the stack starts it is only
+    noted — a half-started runner cannot stop yet — and the stack stops as soon as it is up."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.serving = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.requested:  # already stopping: let it finish
+            return
+        self.requested = True
+        if self.serving:
+            raise KeyboardInterrupt
+
+
+def _serve_local(args: argparse.Namespace, overrides: dict[str, str], termination: _Termination) -> int:
+    from triage_gate.errors import ConfigurationError
+    from triage_gate.policy import load_policy
+    from triage_local.vendors import LocalVendors, review_channels
+
+    try:
+        # The functions' POLICY_PATH: the environment's overrides the template's PolicyPath parameter.
+        policy = load_policy(os.environ.get("POLICY_PATH") or overrides.get("PolicyPath") or None)
+    except ConfigurationError as exc:
+        print(f"triage local: {exc}", file=sys.stderr)
+        return 2
+    with LocalVendors(os.environ, review_channels(policy)) as vendors:
+        runner = _started_runner(args, overrides, {**os.environ, **vendors.environment()})
+        if isinstance(runner, int):
+            return runner
+        try:
+            _announce(runner, vendors)
+        except BaseException:
+            runner.stop()
+            raise
+        if termination.requested:  # SIGTERM while starting
+            runner.stop()
+            return 0
+        termination.serving = True
+        runner.serve_forever()  # stops the runner (and its children) when it returns
+    return 0
+
+
+def _announce(runner: LocalRunner, vendors: LocalVendors) -> None:
+    print(f"Triage Gate local stack on {runner.base_url} (AWS endpoint {runner.endpoint_url}); Ctrl-C stops it.")
+    for function in runner.functions.values():
+        for route in function.spec.routes:
+            print(f"  {route.route_key:<28} -> {function.name}")
+    print("Vendors (a sandbox unless its base URL variable is set):")
+    print("\n".join(vendors.describe()), flush=True)
+
+
+def _started_runner(args: argparse.Namespace, overrides: dict[str, str], environ: dict[str, str]) -> LocalRunner | int:
+    """A started LocalRunner, or the exit code after saying why it could not start."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from triage_local.runner import LocalRunner, RunnerConfig
+    from triage_local.template import TemplateError
+
     config = RunnerConfig(
         template_path=args.template,
         host=args.host,
@@ -73,10 +160,13 @@ def _cmd_local(args: argparse.Namespace) -> int:
         endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
         parameter_overrides=overrides,
         retry_delay_seconds=args.retry_delay,
+        environ=environ,
     )
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    runner = LocalRunner(config)
+    try:
+        runner = LocalRunner(config)
+    except (TemplateError, FileNotFoundError) as exc:
+        print(f"triage local: {exc}", file=sys.stderr)
+        return 2
     try:
         runner.start()
     except (TemplateError, FileNotFoundError) as exc:
@@ -91,15 +181,13 @@ def _cmd_local(args: argparse.Namespace) -> int:
         runner.stop()
         print(f"triage local: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
-    print(f"Triage Gate local stack on {runner.base_url} (AWS endpoint {runner.endpoint_url}); Ctrl-C stops it.")
-    for function in runner.functions.values():
-        for route in function.spec.routes:
-            print(f"  {route.route_key:<28} -> {function.name}")
-    runner.serve_forever()
-    return 0
+    return runner
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from triage_tools.cli.extras import require
+
+    require("local", "train")  # the stack on sandboxes, and the day-zero backtest trains the local model
     from triage_local.demo import run_demo
 
     if not (args.root / "template.yaml").is_file():
@@ -120,7 +208,7 @@ def _cmd_send(args: argparse.Namespace) -> int:
         sample, secret = loaded
         response = send(sample, args.url, secret)
     except requests.RequestException as exc:
-        print(f"triage send: {args.url} did not answer: {exc}", file=sys.stderr)
+        print(f"triage send: {unreachable(args.url, exc)}", file=sys.stderr)
         return 1
     print(f"HTTP {response.status_code}")
     print(response.text)

@@ -10,6 +10,18 @@ if TYPE_CHECKING:
 LOCAL_STACK = "http://127.0.0.1:3000"
 
 
+def unreachable(url: str | None, exc: Exception) -> str:
+    """Why a command that needs a stack got no answer, and what to do: not a raw connection-pool trace."""
+    import requests
+
+    where = url or LOCAL_STACK
+    if isinstance(exc, requests.ConnectionError):
+        return f"no stack answers at {where}: start the local one first (`make local`), or pass --url to a running one"
+    if isinstance(exc, requests.Timeout):
+        return f"the stack at {where} did not answer in time ({exc.__class__.__name__}); is it overloaded?"
+    return f"the stack at {where} did not answer: {exc}"
+
+
 def decision_store(url: str | None, table: str | None) -> DynamoDecisionStore:
     """``table``: a deployed DecisionsTable (AWS credentials from the environment); else the local stack at
     ``url`` (default :data:`LOCAL_STACK`), found through its /healthz."""

@@ -107,7 +107,10 @@ def run_eval_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\ntriage eval: interrupted; answers so far are cached — run the same command to resume", file=sys.stderr)
         return 130
-    candidate = metrics.summary(rows, labels, name=f"{args.workflow}/{args.task} ({args.model})")
+    route = None if args.model == "policy" else policy.routes[args.model]
+    expected = None if route is None else ("local" if route.kind == "local" else route.model)
+    name = metrics.run_name(args.workflow, args.task, args.model, expected, rows)
+    candidate = metrics.summary(rows, labels, name=name)
     baselines: list[dict[str, Any]] = []
     if not args.no_baselines:
         baselines.append({**metrics.majority_baseline(rows), "name": "majority class"})

@@ -69,6 +69,26 @@ class EvalRow:
     reason_codes: tuple[str, ...]
     cost_usd: float
     latency_ms: float
+    model: str = ""  # the model that actually answered ("local" when a Claude route fell back)
+
+
+def models_used(rows: Sequence[EvalRow]) -> dict[str, int]:
+    """How many rows each model answered, most first (what a report's name must say, not what was asked for)."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.model or "none"] = counts.get(row.model or "none", 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def run_name(workflow: str, task: str, requested: str, expected_model: str | None, rows: Sequence[EvalRow]) -> str:
+    """``zendesk-support/category (sonnet)`` — or, when another model answered some rows (a Claude route without
+    an API key falls back to the local model), ``zendesk-support/category (sonnet requested; answered by local
+    120)``: a report is named for what produced it. ``expected_model`` None: the policy's routes (any model)."""
+    used = models_used(rows)
+    if expected_model is None or set(used) <= {expected_model}:
+        return f"{workflow}/{task} ({requested})"
+    detail = ", ".join(f"{model} {count}" for model, count in used.items())
+    return f"{workflow}/{task} ({requested} requested; answered by {detail})"
 
 
 def _correct(row: EvalRow) -> bool:

@@ -215,6 +215,7 @@ def _evaluate(service: TriageService, setup: EvalSetup, workflow: Workflow, exam
         reason_codes=tuple(record.reason_codes),
         cost_usd=record.cost_usd,
         latency_ms=record.latency_ms.get("total", 0.0),
+        model=decision.model if decision else "",
     )
 
 

@@ -23,6 +23,7 @@ from triage_gate.policy import Policy, load_policy
 from triage_gate.rollout_gate import Judgement, judge
 from triage_gate.rollout_status import RolloutStatus, WorkflowRollout, status
 from triage_gate.triage.decision import DecisionRecord
+from triage_tools.cli.stores import unreachable
 from triage_tools.reports.rollout import RolloutView, as_json, terminal, write_json
 from triage_tools.rollout.audit import AuditEntry, AuditError
 from triage_tools.rollout.change import ChangeError, FlagChange, plan_change
@@ -54,14 +55,14 @@ def _setup(args: argparse.Namespace, command: str) -> tuple[Policy, Sources] | i
     return policy, sources
 
 
-def _read(command: str, read: Callable[[], Any]) -> Any:
+def _read(command: str, read: Callable[[], Any], url: str | None = None) -> Any:
     """``read()``, or a one-line failure on stderr (raised as _Failed)."""
     try:
         return read()
     except FlagsError as exc:
         raise _Failed(_fail(command, str(exc), 1)) from exc
     except requests.RequestException as exc:
-        message = f"the local stack did not answer ({exc}): start it (make local), or give --table/--stack"
+        message = unreachable(url, exc)
         raise _Failed(_fail(command, message, 1)) from exc
     except (BotoCoreError, ClientError) as exc:
         raise _Failed(_fail(command, f"cannot read the decisions: {exc}", 1)) from exc
@@ -99,7 +100,7 @@ def status_command(args: argparse.Namespace) -> int:
     policy, sources = setup
     try:
         document = _read("status", sources.flags.read)
-        records = _read("status", sources.decisions)
+        records = _read("status", sources.decisions, args.url)
         view = _read("status", lambda: rollout_view(policy, sources, document, records, args.workflow))
     except _Failed as failed:
         return failed.code

@@ -1,6 +1,6 @@
 """``triage train``: fit the local model on any labelled CSV and write its JSON artifact.
 
-Wired into the project's CLI by ``add_train_parser``. Training needs numpy and scipy (dev requirements).
+Wired into the project's CLI by ``add_train_parser``. Training needs numpy and scipy: the ``train`` extra.
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ def add_train_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
 
 def run_train(args: argparse.Namespace) -> int:
     """The ``train`` command: returns the process exit code."""
+    from triage_tools.cli.extras import require
+
+    require("train")
     try:
         if not 0.0 <= args.holdout < 1.0:
             raise TrainInputError(f"--holdout must be in [0, 1), got {args.holdout}")
@@ -203,10 +206,16 @@ def _summary(data: Dataset, metadata: dict[str, Any], n_labels: int, out: Path, 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m triage_tools.training.cli train ...``: the same command without the full ``triage`` CLI."""
+    from triage_tools.cli.extras import MissingExtra  # lazily: triage_tools.cli imports this module
+
     parser = argparse.ArgumentParser(prog="python -m triage_tools.training.cli")
     add_train_parser(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except MissingExtra as exc:
+        print(f"triage train: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -25,6 +25,19 @@ _DIGITS = re.compile(r"[0-9]{1,20}")
 # Unsigned delivery headers are recorded only when they look like ids.
 _HEADER_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_HEADER_ID}}}")
 TRIGGER_SOURCE = "zendesk-trigger"
+# The body the README's triggers (and `triage setup zendesk`) make Zendesk send: identifiers only (free-text
+# placeholders are not JSON-escaped reliably; the worker fetches the ticket). TriggerBody below parses it.
+CREATED_TRIGGER_BODY = """{
+  "source": "zendesk-trigger",
+  "event": "ticket_created",
+  "ticket_id": "{{ticket.id}}",
+  "created_at": "{{ticket.created_at_with_timestamp}}",
+  "updated_at": "{{ticket.updated_at_with_timestamp}}",
+  "via": "{{ticket.via}}",
+  "brand": "{{ticket.brand.name}}",
+  "tags": "{{ticket.tags}}"
+}"""
+UPDATED_TRIGGER_BODY = CREATED_TRIGGER_BODY.replace('"ticket_created"', '"ticket_updated"')
 _TRIGGER_EVENTS = {"ticket_created": "ticket.created", "ticket_updated": "ticket.updated"}
 _DETAIL_FIELDS = (
     "status", "priority", "type", "group_id", "brand_id", "requester_id", "organization_id",
