@@ -79,7 +79,16 @@ LAYER_DIR      := .aws-sam/build/CoreLayer/python
 LAYER_DEV_ONLY := triage_tools triage_local triage_gate/cli.py triage_gate/evaluation \
                   triage_gate/localmodel/train.py triage_gate/adapters/memory.py
 
-build: venv tools ## sam build (the layer holds the package and its dependencies, and no tool code)
+# Bytecode for the runtime's Python, shipped in the layer and the functions' code: /opt and /var/task are
+# read-only on Lambda, so a module without its .pyc is compiled from source on every cold start.
+# --invalidation-mode unchecked-hash: a timestamp .pyc is checked against the source's mtime, which the zip
+# round trip does not keep (every one would be stale and recompiled); a checked-hash .pyc re-reads and
+# hashes its source at each import. The built artifact is immutable (read-only at run time, recompiled
+# whole by every `make build`, -f), so its source cannot drift from its bytecode: nothing to check.
+BYTECODE_TAG    := cpython-313
+FUNCTION_BUILDS := .aws-sam/build/*Function
+
+build: venv tools ## sam build, then compile the layer and the functions to bytecode; checks and sizes
 	$(SAM) build --template template.yaml
 	@test -f $(LAYER_DIR)/triage_gate/__init__.py || { echo "built layer lacks triage_gate"; exit 1; }
 	@test -d $(LAYER_DIR)/pydantic_core || { echo "built layer lacks its dependencies"; exit 1; }
@@ -93,7 +102,20 @@ build: venv tools ## sam build (the layer holds the package and its dependencies
 		exit 1; \
 	fi
 	@echo "layer check: none of $(LAYER_DEV_ONLY) in $(LAYER_DIR)"
-	@echo "layer: $$(du -sh .aws-sam/build/CoreLayer | cut -f1) (triage_gate + dependencies)"
+	@py="$(abspath $(PY))"; \
+	if ! "$$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then \
+		echo "bytecode: $$py is Python $$("$$py" -c 'import platform; print(platform.python_version())'), not the runtime's 3.13;" \
+			"using PYENV_VERSION=3.13.0 python3.13"; \
+		py="$$(PYENV_VERSION=3.13.0 python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null)"; \
+		"$${py:-false}" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || \
+			{ echo "bytecode: no Python 3.13 found; bytecode for another version is ignored by the runtime" >&2; exit 1; }; \
+	fi; \
+	echo "bytecode: compiling with $$py (unchecked-hash)"; \
+	"$$py" -m compileall -q -f -j 0 --invalidation-mode unchecked-hash $(LAYER_DIR) $(FUNCTION_BUILDS) || \
+		{ echo "bytecode: compileall failed" >&2; exit 1; }
+	@test -f $(LAYER_DIR)/triage_gate/__pycache__/__init__.$(BYTECODE_TAG).pyc || { echo "layer lacks triage_gate bytecode"; exit 1; }
+	@test -f $(LAYER_DIR)/pydantic/__pycache__/__init__.$(BYTECODE_TAG).pyc || { echo "layer lacks its dependencies' bytecode"; exit 1; }
+	$(PY) infra/scripts/layer_report.py --tag $(BYTECODE_TAG) --layer .aws-sam/build/CoreLayer $(FUNCTION_BUILDS)
 
 demo: venv ## run the whole pipeline locally on the embedded defaults and show what happened
 	$(VENV)/bin/triage demo
@@ -101,10 +123,10 @@ demo: venv ## run the whole pipeline locally on the embedded defaults and show w
 local: venv ## serve the stack on http://127.0.0.1:$(PORT) (embedded moto unless AWS_ENDPOINT_URL is set)
 	FLAGS_FILE=$${FLAGS_FILE:-$(CURDIR)/infra/local/flags.json} $(VENV)/bin/triage local --port $(PORT)
 
-bench: venv ## benchmarks, printed side by side with their references
+bench: venv ## benchmarks beside their references (BENCH_ARGS=--quick for a short run)
 	$(PY) -m pip install --quiet -r requirements/bench.txt -c requirements/constraints.txt
-	$(PY) infra/bench/bench_ingest.py
-	$(PY) infra/bench/bench_local_model.py
+	$(PY) infra/bench/bench_ingest.py $(BENCH_ARGS)
+	$(PY) infra/bench/bench_local_model.py $(BENCH_ARGS)
 	$(PY) infra/bench/bench_history.py
 	$(PY) infra/bench/bench_backtest.py
 

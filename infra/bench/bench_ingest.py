@@ -1,203 +1,189 @@
-"""`make bench`: IngestFunction's cold import and per-event CPU cost, side by side with references.
+"""`make bench`: what a user pays for the functions — cold start per function and CPU per event — each
+printed beside its reference measured in the same run, as min/median/max of repeated runs (median first).
 
-Numbers, not pass/fail: this machine is noisy. Targets (issue #2): a cold start (import the handler and
-build its service — the SQS and DynamoDB clients and the secret provider, everything before the first
-network call) within 100 ms of importing boto3 and building the same two clients; under 1 ms CPU per
-event; the HubSpot 100-event batch reported too. The handler imports boto3 itself, so its bare import
-time is reported next to `import boto3`, not judged.
+Targets (issue #15): a cold start (fresh interpreter, import, first request with its real AWS clients) within
+100 ms of a fresh interpreter that imports boto3, creates the same clients and makes the same AWS calls;
+per-event CPU with the SDK at most 2x the SDK's own cost for the same calls. AWS is moto in its own process
+(``local_aws.py``), vendors are the loopback sandboxes. How each figure is taken: ``cold_start.py`` and
+``cpu_per_event.py``. Never judged in tests: this machine is shared and noisy.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import hmac
-import json
-import os
-import statistics
-import subprocess
+import argparse
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core"), str(ROOT / "infra" / "local"), str(ROOT / "infra" / "tools")]
+sys.path[:0] = [str(Path(__file__).resolve().parent)]
 
-IMPORT_RUNS = 7
+from bench_stats import machine_line, render_table, verdict  # noqa: E402 - after the path it lives on
+from local_aws import LocalAws  # noqa: E402
 
+if TYPE_CHECKING:
+    from cold_start import ColdStartRow, CompileCheck, Discovery, Scenario
 
-def cold_import_ms(statement: str, extra_path: Sequence[Path] = ()) -> float:
-    """Median wall time of ``statement`` in a fresh interpreter (bytecode already compiled)."""
-    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in extra_path)}
-    # Compiled bytecode on both sides: site-packages was compiled by pip; our modules must be too, or the
-    # handler pays for compiling itself while the reference does not.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.update({"POWERTOOLS_SERVICE_NAME": "bench", "AWS_DEFAULT_REGION": "us-east-1"})
-    # What the template gives IngestFunction, so `app.SERVICE.get()` builds the deployed service: the SQS and
-    # DynamoDB clients and the Secrets Manager provider (no network call until the first request).
-    env.update({"TRIAGE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/triage",
-                "DEDUPE_TABLE_NAME": "dedupe", "TRIAGE_SECRET_ID": "triage-gate/bench/vendor",
-                "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})  # fmt: skip
-    subprocess.run([sys.executable, "-c", statement], env=env, check=True, capture_output=True)  # warm pyc
-    samples = []
-    for _ in range(IMPORT_RUNS):
-        out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
-        samples.append(float(out.stdout.strip().splitlines()[-1]) * 1000)
-    return statistics.median(samples)
+COLD_LIMIT_MS = 100.0
+CPU_RATIO_LIMIT = 2.0
+DEFAULT_FUNCTIONS = ("IngestFunction", "TriageFunction")
 
 
-def cpu_per_call_us(fn: Callable[[], Any], calls: int) -> float:
-    for _ in range(min(50, calls)):
-        fn()
-    best = float("inf")
-    for _ in range(5):
-        start = time.process_time()
-        for _ in range(calls):
-            fn()
-        best = min(best, (time.process_time() - start) / calls * 1e6)
-    return best
-
-
-@contextlib.contextmanager
-def stdout_to_devnull() -> Iterator[None]:
-    """Redirect file descriptor 1: Powertools holds its own reference to the stdout stream."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(devnull)
-        os.close(saved)
-
-
-class AlwaysNewDedupe:
-    """Every key is new: measures the accepted path, the expensive one."""
-
-    def claim(self, keys: Sequence[str], now: datetime) -> set[str]:
-        return set(keys)
-
-    def confirm(self, keys: Sequence[str], now: datetime) -> None:
-        return None
-
-    def release(self, keys: Sequence[str]) -> None:
-        return None
-
-
-class DiscardQueue:
-    def send(self, events: Sequence[Any]) -> list[str]:
-        return []
-
-
-def handler_benchmarks() -> dict[str, float]:
-    os.environ.update(
-        {
-            "POWERTOOLS_SERVICE_NAME": "ingest",
-            "TRIAGE_QUEUE_URL": "https://sqs.local/triage",
-            "DEDUPE_TABLE_NAME": "dedupe",
-            "HUBSPOT_WEBHOOK_URL": "https://hooks.example.test/webhooks/hubspot",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench_ingest.py",
+        description="Cold start per function and CPU per event, beside their references (issue #15 targets).",
     )
-    import importlib.util
-
-    from tests.builders import load_event, make_secrets, sign_hubspot, sign_zendesk
-
-    from triage_gate.compose.common import Lazy
-    from triage_gate.compose.ingest import Ingest
-    from triage_gate.config import IngestSettings
-    from triage_gate.intake.service import IntakeService
-    from triage_local.worker import LocalLambdaContext
-    from triage_tools.memory import StaticSecrets
-
-    settings = IngestSettings.from_env()
-    service = IntakeService(settings, StaticSecrets(make_secrets()), AlwaysNewDedupe(), DiscardQueue())
-    spec = importlib.util.spec_from_file_location("ingest_app", ROOT / "functions" / "ingest" / "app.py")
-    assert spec
-    assert spec.loader
-    app = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(app)
-    app.SERVICE = Lazy.of(Ingest(service, settings.retry_after_seconds))  # AWS stubbed: in-memory store and queue
-    context = LocalLambdaContext(int(time.time() * 1000) + 3_600_000)
-
-    zendesk = sign_zendesk(load_event("ingest__zendesk_ticket_created.json"))
-    batch = json.loads(load_event("ingest__hubspot_batch.json")["body"])[:2]
-    hundred = [dict(batch[i % 2], eventId=4_000_000_000 + i, objectId=19_000_000 + i) for i in range(100)]
-    hubspot = load_event("ingest__hubspot_batch.json")
-    hubspot["body"] = json.dumps(hundred)
-    hubspot = sign_hubspot(hubspot)
-
-    def invoke(event: dict[str, Any]) -> Callable[[], Any]:
-        def call() -> Any:
-            response = app.lambda_handler(event, context)
-            assert response["statusCode"] == 200, response
-            return response
-
-        return call
-
-    body = zendesk["body"].encode()
-    secret = b"zd-test-signing-secret"
-    timestamp = zendesk["headers"]["x-zendesk-webhook-signature-timestamp"].encode()
-
-    def reference() -> Any:
-        hmac.new(secret, timestamp + body, hashlib.sha256).digest()
-        return json.loads(body)
-
-    with stdout_to_devnull():  # the handler's logs and EMF lines are written, to nowhere
-        zendesk_us = cpu_per_call_us(invoke(zendesk), 400)
-        hubspot_us = cpu_per_call_us(invoke(hubspot), 40)
-    return {
-        "zendesk_event_us": zendesk_us,
-        "reference_us": cpu_per_call_us(reference, 20_000),
-        "hubspot_batch_us": hubspot_us,
-        "hubspot_reference_us": cpu_per_call_us(
-            lambda: (
-                hmac.new(secret, hubspot["body"].encode(), hashlib.sha256).digest(),
-                json.loads(hubspot["body"]),
-            ),
-            5_000,
-        ),
-    }
-
-
-def main() -> int:
-    ingest_path = [ROOT / "functions" / "ingest", ROOT / "layers" / "core"]
-    boto3_ms = cold_import_ms("import boto3")
-    boto3_clients_ms = cold_import_ms("import boto3; boto3.client('sqs'); boto3.client('dynamodb')")
-    handler_ms = cold_import_ms("import app", ingest_path)
-    first_request_ms = cold_import_ms(
-        "import app; app.SERVICE.get()",
-        ingest_path,
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 repeats, two bytecode modes, no compile check, fewer CPU samples (~1 min)",
     )
-    numbers = handler_benchmarks()
-    rows = [
-        ("cold start: import handler + build its service", f"{first_request_ms:8.1f} ms",
-         f"boto3 + same 2 clients {boto3_clients_ms:6.1f} ms", f"≤ ref + 100 ms ({boto3_clients_ms + 100:.0f} ms)",
-         first_request_ms <= boto3_clients_ms + 100),
-        ("cold import: handler module (boto3 included)", f"{handler_ms:8.1f} ms",
-         f"import boto3 {boto3_ms:8.1f} ms", "(reported)", True),
-        ("CPU per Zendesk event (handler)", f"{numbers['zendesk_event_us']:8.1f} µs",
-         f"HMAC+json.loads {numbers['reference_us']:6.1f} µs", "< 1000 µs", numbers["zendesk_event_us"] < 1000),
-        ("CPU per HubSpot event (100-event batch)", f"{numbers['hubspot_batch_us'] / 100:8.1f} µs",
-         f"HMAC+json.loads {numbers['hubspot_reference_us'] / 100:6.1f} µs", "< 1000 µs",
-         numbers["hubspot_batch_us"] / 100 < 1000),
-        ("CPU per HubSpot 100-event batch", f"{numbers['hubspot_batch_us'] / 1000:8.2f} ms",
-         f"HMAC+json.loads {numbers['hubspot_reference_us'] / 1000:6.2f} ms", "(reported)", True),
-    ]  # fmt: skip
-    print(f"Python {sys.version.split()[0]} on {os.uname().machine}; AWS calls stubbed; medians/best of runs\n")
-    header = ("benchmark", "triage gate", "reference", "target", "")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(4)]
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=False)))
+    parser.add_argument(
+        "--repeats", type=int, help="cold-start samples per side, function and mode (default 5; quick 3)"
+    )
+    parser.add_argument("--functions", help=f"comma-separated logical ids, or 'all' for every one measured "
+                        f"(default {','.join(DEFAULT_FUNCTIONS)})")  # fmt: skip
+    parser.add_argument("--modes", help="comma-separated bytecode modes: bytecode, layer no .pyc, no .pyc at all "
+                        "(default all three; quick the first two)")  # fmt: skip
+    parser.add_argument("--zendesk-events", type=int, help="timed Zendesk invocations per way (default 200; quick 60)")
+    parser.add_argument("--hubspot-batches", type=int, help="timed HubSpot batches per way (default 5; quick 2)")
+    parser.add_argument("--skip-cold-start", action="store_true", help="only the CPU-per-event table")
+    parser.add_argument("--skip-cpu", action="store_true", help="only the cold-start tables")
+    args = parser.parse_args(argv)
+    args.repeats = args.repeats or (3 if args.quick else 5)
+    args.zendesk_events = args.zendesk_events or (60 if args.quick else 200)
+    args.hubspot_batches = args.hubspot_batches or (2 if args.quick else 5)
+    args.function_list = _functions(parser, args)
+    args.mode_list = _modes(parser, args)
+    if min(args.repeats, args.zendesk_events, args.hubspot_batches) < 1:
+        parser.error("--repeats, --zendesk-events and --hubspot-batches must be at least 1")
+    return args
+
+
+def _functions(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    from cold_scenarios import NOT_MEASURED, SCENARIOS
+
+    names = args.functions.split(",") if args.functions else list(DEFAULT_FUNCTIONS)
+    if names == ["all"]:
+        names = list(SCENARIOS)
+    for name in names:
+        if name in NOT_MEASURED:
+            parser.error(f"--functions: {name} is not measured: {NOT_MEASURED[name]}")
+        if name not in SCENARIOS:
+            parser.error(f"--functions: unknown function {name!r}; one of {', '.join(SCENARIOS)}")
+    return names
+
+
+def _modes(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    from cold_start import MODES
+
+    modes = [m.strip() for m in args.modes.split(",")] if args.modes else list(MODES[:2] if args.quick else MODES)
+    for mode in modes:
+        if mode not in MODES:
+            parser.error(f"--modes: unknown mode {mode!r}; one of {', '.join(MODES)}")
+    return modes
+
+
+def secret_values(vendor_environment: dict[str, str]) -> dict[str, str]:
+    """The vendor secret as provisioned: the signing secrets the test signatures use, the sandboxes' tokens."""
+    from tests.builders import HUBSPOT_SECRET, ZENDESK_SECRET
+
+    return {"ZENDESK_WEBHOOK_SECRET": ZENDESK_SECRET, "HUBSPOT_CLIENT_SECRET": HUBSPOT_SECRET,
+            "SLACK_SIGNING_SECRET": "bench-slack-signing-secret", **vendor_environment}  # fmt: skip
+
+
+def cold_start_tables(aws: LocalAws, vendors: Any, args: argparse.Namespace) -> None:
+    import cold_start
+    from cold_scenarios import NOT_MEASURED, SCENARIOS
+
+    scenarios = [SCENARIOS[name] for name in args.function_list]
+    with tempfile.TemporaryDirectory(prefix="bench-cold-") as workdir:
+        flags = Path(workdir) / "flags.json"
+        flags.write_text("{}", encoding="utf-8")  # the template's initial AppConfig content
+        bench = cold_start.Bench(aws, vendors, Path(workdir), flags)
+        discoveries = {s.function: cold_start.discover(bench, s) for s in scenarios}
+        if cold_start.MODES[1] in args.mode_list:
+            bench.prime_runtime_cache(scenarios, discoveries)
+        rows = [cold_start.measure(bench, s, discoveries[s.function], mode, args.repeats)
+                for s in scenarios for mode in args.mode_list]  # fmt: skip
+        checks = [] if args.quick else cold_start.compile_checks(bench, scenarios[0])
+    print_cold_start(rows, scenarios, discoveries, NOT_MEASURED)
+    if checks:
+        print_compile_checks(scenarios[0].function, checks)
+
+
+def print_cold_start(
+    rows: list[ColdStartRow], scenarios: list[Scenario], discoveries: dict[str, Discovery], not_measured: dict[str, str]
+) -> None:
+    print("Cold start = fresh interpreter: import the handler, serve the first request with its real AWS clients.")
+    print("Reference  = fresh interpreter: import boto3, one client per service, the same AWS calls (same params).")
+    print("Wall ms from the bootstrap's first line to the first response; median (min-max).\n")
+    header = ("function", "bytecode", "cold start", "of which import", "reference", "over ref", "target ≤ ref+100",
+              "CPU ms (fn / ref)")  # fmt: skip
+    table = []
     for row in rows:
-        verdict = ("met" if row[4] else "MISSED") if row[3] != "(reported)" else ""
-        print("  ".join(str(c).ljust(w) for c, w in zip(row[:4], widths, strict=True)) + f"  {verdict}")
+        over = row.function_ms.median - row.reference_ms.median
+        table.append((row.function, row.mode, row.function_ms.format("ms", 0), row.function_import_ms.format("ms", 0),
+                      row.reference_ms.format("ms", 0), f"{over:+.0f} ms",
+                      verdict(row.function_ms.median, row.reference_ms.median + COLD_LIMIT_MS),
+                      f"{row.function_cpu_ms.median:.0f} / {row.reference_cpu_ms.median:.0f}"))  # fmt: skip
+    print(render_table(header, table))
+    print("\nFirst requests (AWS calls the reference repeats; vendor calls go to the loopback sandboxes):")
+    for scenario in scenarios:
+        found = discoveries[scenario.function]
+        calls = ", ".join(f"{service}:{operation}" for service, operation, _ in found.calls)
+        print(f"  {scenario.function}: {scenario.describe}; {len(found.calls)} AWS calls ({calls}); "
+              f"{found.vendor_calls} vendor HTTP call(s)")  # fmt: skip
+    for function, why in not_measured.items():
+        print(f"  {function}: not measured ({why})")
+
+
+def print_compile_checks(function: str, checks: list[CompileCheck]) -> None:
+    print(f"\nDo the modes really compile? Modules compiled from source during {function}'s cold start:")
+    header = ("mode", "compiled", "ours", "layer deps", "runtime (stdlib+boto3)", "cold start")
+    rows = [(c.label, str(c.compiled), str(c.ours), str(c.others), str(c.runtime), f"{c.ms:.0f} ms") for c in checks]
+    print(render_table(header, rows))
+
+
+def cpu_table(aws: LocalAws, args: argparse.Namespace) -> None:
+    import cpu_per_event
+
+    rows = cpu_per_event.run(aws, args.zendesk_events, args.hubspot_batches)
+    print("\nCPU per invocation through IngestFunction's handler (process time, this process only; moto runs in")
+    print("its own). Median (min-max) over distinct events; each invocation timed alone.\n")
+    header = ("invocation", "n", "SDK in", "SDK stubbed", "SDK's own (same calls)", "AWS calls", "SDK in / own",
+              "target ≤ 2x", "per event (SDK in)")  # fmt: skip
+    table = []
+    for row in rows:
+        ratio = row.sdk_in_ms.median / row.sdk_own_ms.median
+        per_event = row.sdk_in_ms.scaled(1000 / row.events_per_invocation)
+        table.append((row.label, str(row.sdk_in_ms.count), row.sdk_in_ms.format("ms", 2),
+                      row.stubbed_ms.format("ms", 2), row.sdk_own_ms.format("ms", 2),
+                      f"{row.aws_calls_per_invocation:.0f}", f"{ratio:.2f}x", verdict(ratio, CPU_RATIO_LIMIT),
+                      per_event.format("µs", 0)))  # fmt: skip
+    print(render_table(header, table))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    from triage_local.vendors import LocalVendors
+
+    started = time.perf_counter()
+    print(machine_line(f"cold start: {args.repeats} samples per side, function and mode; CPU: {args.zendesk_events} "
+                       f"Zendesk invocations, {args.hubspot_batches} HubSpot batches per way\n"))  # fmt: skip
+    vendors = LocalVendors({}).start()
+    try:
+        with LocalAws(secret_values(vendors.environment())) as aws:
+            if not args.skip_cold_start:
+                cold_start_tables(aws, vendors, args)
+            vendors.stop()  # idle sandbox threads would share this process with the CPU measurements
+            if not args.skip_cpu:
+                cpu_table(aws, args)
+    finally:
+        vendors.stop()  # stopping twice is a no-op
+    print(f"\nTotal {time.perf_counter() - started:.0f} s.")
     return 0
 
 

@@ -29,8 +29,9 @@ SETTINGS: dict[str, type[EnvSettings]] = {
     "functions/review_backlog/": ReviewBacklogSettings,
     "functions/roi_digest/": RoiDigestSettings,
 }
-# Powertools reads POWERTOOLS_* itself; STAGE is a label for people reading the console, read by no code.
-NOT_OURS = {"STAGE"}
+# Powertools reads POWERTOOLS_* itself; STAGE is a label for people reading the console, read by no code;
+# pydantic reads PYDANTIC_DISABLE_PLUGINS (no plugin scan on a cold start).
+NOT_OURS = {"STAGE", "PYDANTIC_DISABLE_PLUGINS"}
 
 
 def _environment(function: str) -> set[str]:

@@ -47,7 +47,7 @@ def test_demo_shows_accepted_duplicate_ignored_and_rejected_webhooks(tmp_path):
     assert "Next: " in text
     assert "turnaround_minutes: 'measured: zendesk history" in text  # --write-baseline's diff
     assert "$ triage report" in text
-    assert re.search(r"turnaround \d+m: measured: zendesk history", text)
+    assert re.search(r"turnaround (\d+m|\d+(\.\d)?h): measured: zendesk history", text)  # 89m or 1.5h
     assert "hours recovered" in text
     assert "Rollout (flags:" in text
     log = (tmp_path / "demo.log").read_text()

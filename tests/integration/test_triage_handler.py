@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.builders import ticket_event
+from tests.emf import emf_documents, emf_metrics
 from tests.integration.conftest import Stack, load_handler
 from triage_gate.messages import DecisionMessage
 from triage_local.worker import LocalLambdaContext
@@ -67,6 +68,34 @@ def test_decision_metrics_are_emitted(triage, stack, capsys):
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     names = {m["Name"] for blob in emf for d in blob["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
     assert {"Decisions", "Classified", "StageLatency", "EndToEndLatency"} <= names
+
+
+def test_one_invocation_flushes_its_metrics_as_a_handful_of_documents(triage, stack, capsys):
+    """Three decisions and a bad record: before, ~13 records per decision; now one flush of a few documents,
+    every metric with the dimensions the README's Operations section and the alarms name."""
+    events = [
+        ticket_event(ticket_id=str(40300 + i), event_id=f"evt-{i}", dedupe_key=f"zendesk:1:evt-{i}") for i in range(3)
+    ]
+    capsys.readouterr()
+
+    response = triage([e.model_dump_json() for e in events] + ["{not json"])
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-3"}]}
+    out = capsys.readouterr().out
+    assert 1 <= len(emf_documents(out)) <= 5
+    metrics = emf_metrics(out)  # every document is valid EMF (tests/emf.py checks the limits)
+    keys = {m.name: m.keys for m in metrics}
+    service = frozenset({"service"})
+    assert keys["TriageBatches"] == service
+    assert keys["InvalidQueueMessages"] == {"Queue"} | service
+    assert keys["Decisions"] == {"Workflow", "Action"} | service
+    assert keys["DecisionsByMode"] == {"Workflow", "Mode"} | service
+    assert keys["Escalations"] == {"Workflow", "Reason"} | service
+    assert keys["FallbackUsed"] == {"Workflow", "Fallback"} | service
+    assert keys["StageLatency"] == {"Workflow", "Stage"} | service
+    assert {m.keys for m in metrics if m.name == "EndToEndLatency"} == {frozenset({"Workflow"} | service), service}
+    assert sum(v for m in metrics if m.name == "Decisions" for v in m.values) == 3
+    assert {m.name for m in metrics} >= {"Classified", "EscalationRate", "FallbackRate"}
 
 
 def test_a_ticket_is_decided_once_whatever_events_follow(triage, stack):

@@ -175,9 +175,12 @@ def test_work_the_queue_from_the_terminal_against_the_sandboxes(
         out = capsys.readouterr().out
         return out if "zendesk #40211" in out else None
 
+    def written_back() -> list[str] | None:  # 40198 (a bug, auto mode), on another worker: it may finish later
+        tags = _sandbox_ticket(local, 40198)["tags"]
+        return tags if isinstance(tags, list) and "ai_triaged" in tags else None
+
     listed = _eventually(waiting, "the refund case (40211) reaching the review queue")
-    # 40198 (a bug, auto mode) was written back to the sandboxed Zendesk.
-    assert "ai_triaged" in _eventually(lambda: _sandbox_ticket(local, 40198)["tags"], "40198's write-back")
+    assert "ai_triaged" in _eventually(written_back, "40198's write-back to the sandboxed Zendesk")
     assert "1 case(s) waiting" in listed
     decision_id = listed.splitlines()[0].strip()
 
@@ -200,7 +203,8 @@ def test_sigterm_stops_every_child_as_ctrl_c_does(local: LocalProcess) -> None:
     children = _descendants(local.proc.pid)
     commands = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode() for pid in children}
     assert any("triage_local.aws_server" in c for c in commands.values()), commands  # the embedded moto
-    assert sum("triage_local.worker" in c for c in commands.values()) == 7, commands  # one per function
+    workers = [c.split()[4] for c in commands.values() if "triage_local.worker" in c]  # each one's code directory
+    assert len(set(workers)) == 7, commands  # every function's, and more where load scaled a function out
 
     local.proc.send_signal(signal.SIGTERM)
 

@@ -21,6 +21,7 @@ from tests.builders import (
 )
 from triage_gate.compose import ingest
 from triage_gate.compose.common import Lazy
+from triage_gate.observability import metrics
 from triage_tools.memory import InMemoryDedupeStore, InMemoryEventQueue
 
 CREATED = "ingest__zendesk_ticket_created.json"
@@ -36,7 +37,11 @@ class Wired:
     handler: Lazy[ingest.Ingest]
 
     def handle(self, event: dict[str, Any]) -> dict[str, Any]:
-        return ingest.handle(event, self.handler)
+        """One invocation: the metrics are flushed at its end, as the handler's ``log_metrics`` does."""
+        try:
+            return ingest.handle(event, self.handler)
+        finally:
+            metrics.flush_metrics()
 
 
 def _wire(**overrides: Any) -> Wired:

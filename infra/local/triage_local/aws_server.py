@@ -10,6 +10,7 @@ SQS batch calls as the actions IAM knows them by (``SendMessageBatch`` is ``sqs:
 
 Every decision about a role's credentials (an assumed role: a function) is appended once to FILE as a
 JSON line ``{"role", "action", "resource", "allowed"}``: what each function's code asked AWS to do.
+DynamoDB writes are serialised, so a conditional write is atomic as in AWS (``serialise_dynamodb_writes``).
 """
 
 from __future__ import annotations
@@ -124,6 +125,30 @@ def _secret_arn(response: Any, secret_id: str) -> str:
 
 def install() -> None:
     setattr(BaseResponse, "_authenticate_and_authorize_normal_action", _authorize)  # noqa: B010 (a patch)
+    serialise_dynamodb_writes()
+
+
+DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+
+
+def serialise_dynamodb_writes() -> None:
+    """DynamoDB applies a conditional write atomically; moto's server threads do not (read, check, write can
+    interleave). The runner's workers really run at once, so two claims of one item could both win here and
+    never in AWS: one lock over every write makes them resolve as in AWS, one wins and the other's condition fails.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.Lock()
+
+    def serialised(write: Any) -> Any:
+        def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return write(self, *args, **kwargs)
+
+        return locked
+
+    for name in DYNAMODB_WRITES:
+        setattr(DynamoDBBackend, name, serialised(getattr(DynamoDBBackend, name)))
 
 
 def main(argv: list[str]) -> int:

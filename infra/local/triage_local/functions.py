@@ -38,6 +38,8 @@ class SqsSource:
     queue_arn: str
     batch_size: int
     report_batch_item_failures: bool
+    # ScalingConfig.MaximumConcurrency: the most batches the mapping has in flight at once (None: not set).
+    maximum_concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class FunctionSpec:
     timeout: int
     memory: int
     environment: dict[str, str]
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions, when the template sets one
     routes: list[HttpRoute] = field(default_factory=list)
     sqs_sources: list[SqsSource] = field(default_factory=list)
     schedules: list[ScheduleSource] = field(default_factory=list)
@@ -79,10 +82,23 @@ def _spec(template: Template, logical: str, resource: dict[str, Any], glob: dict
         timeout=int(template.resolve(props.get("Timeout", glob.get("Timeout", 3)))),
         memory=int(template.resolve(props.get("MemorySize", glob.get("MemorySize", 128)))),
         environment={k: v for k, v in resolved_env.items() if v is not None},
+        reserved_concurrency=_optional_int(
+            template.resolve(props.get("ReservedConcurrentExecutions")), f"{logical}.ReservedConcurrentExecutions"
+        ),
     )
     for name, event in (props.get("Events") or {}).items():
         _add_event(template, spec, name, event)
     return spec
+
+
+def _optional_int(value: Any, where: str) -> int | None:
+    """A number the template may leave out (absent, or !Ref AWS::NoValue)."""
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise TemplateError(f"{where} must be a number, got {value!r}") from exc
 
 
 def _env_string(value: Any) -> str | None:
@@ -121,6 +137,10 @@ def _add_event(template: Template, spec: FunctionSpec, name: str, event: dict[st
                 queue_arn=physical["Arn"],
                 batch_size=int(template.resolve(props.get("BatchSize", 10))),
                 report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+                maximum_concurrency=_optional_int(
+                    template.resolve((props.get("ScalingConfig") or {}).get("MaximumConcurrency")),
+                    f"{spec.logical_id}.{name}.ScalingConfig.MaximumConcurrency",
+                ),
             )
         )
     elif kind in ("Schedule", "ScheduleV2"):

@@ -1,4 +1,10 @@
-"""The template's HttpApi routes on a local port, as API Gateway HTTP API payload v2 events."""
+"""The template's HttpApi routes on a local port, as API Gateway HTTP API payload v2 events.
+
+Each request is served on its own thread and invokes its function's pool (``triage_local.pool``): requests at
+once run on separate workers, up to the function's concurrency; beyond it they wait for a free worker.
+Responses go out with TCP_NODELAY: on a keep-alive connection the headers and the body are two sends, and
+without it the second waits for the client's delayed ACK (~40 ms a request on Linux).
+"""
 
 from __future__ import annotations
 
@@ -13,11 +19,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from triage_local.functions import HttpRoute
-from triage_local.process import FunctionProcess, InvocationError, InvocationTimeout
+from triage_local.pool import WorkerPool
+from triage_local.process import InvocationError, InvocationTimeout
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # HTTP API quota
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
-Route = tuple[HttpRoute, FunctionProcess]
+Route = tuple[HttpRoute, WorkerPool]
 
 
 def apigw_v2_event(
@@ -82,7 +89,7 @@ class Gateway:
     def port(self) -> int:
         return int(self.server.server_address[1])
 
-    def add_route(self, route: HttpRoute, function: FunctionProcess) -> None:
+    def add_route(self, route: HttpRoute, function: WorkerPool) -> None:
         self.routes.append((route, function))
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -90,6 +97,7 @@ class Gateway:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # TCP_NODELAY: the body does not wait for the delayed ACK
 
             def do_GET(self) -> None:
                 gateway.handle(self)
@@ -141,15 +149,18 @@ class Gateway:
         _reply(request, 404, b'{"message":"Not Found"}', {"Content-Type": "application/json"})
 
 
-def _invoke(function: FunctionProcess, event: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
+def _invoke(function: WorkerPool, event: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
     started = time.monotonic()
     try:
-        result = function.invoke(event)
+        invocation = function.run(event)
     except InvocationTimeout:
         return 503, b'{"message":"Service Unavailable"}', {"Content-Type": "application/json"}
     except InvocationError:
         return 500, b'{"message":"Internal Server Error"}', {"Content-Type": "application/json"}
+    result = invocation.result
     headers = {"X-Local-Latency-Ms": f"{(time.monotonic() - started) * 1000:.1f}"}
+    if invocation.worker_pid is not None:
+        headers["X-Local-Worker-Pid"] = str(invocation.worker_pid)  # which worker ran it (local only)
     if not isinstance(result, dict) or "statusCode" not in result:
         # HTTP API payload v2: a bare JSON value becomes a 200 application/json response.
         return 200, json.dumps(result).encode(), {"Content-Type": "application/json", **headers}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from triage_local.functions import FunctionSpec
+from triage_local.usage import NOTHING, ProcessUsage, process_usage
 
 LogSink = Callable[[str, str], None]
 STARTUP_TIMEOUT = 60.0
@@ -35,6 +36,7 @@ class Invocation:
     result: Any
     # SQS message id -> "ExceptionType: message", for each record the function logged a failure of.
     record_failures: dict[str, str] = field(default_factory=dict)
+    worker_pid: int | None = None  # the worker process that ran it
 
 
 class FunctionProcess:
@@ -47,10 +49,22 @@ class FunctionProcess:
         self._responses: queue.Queue[dict[str, Any]] = queue.Queue()
         self._next_id = 0
         self.invocations = 0
+        self._retired = NOTHING  # what the processes this worker replaced (after a timeout) used
 
     @property
     def name(self) -> str:
         return self.spec.logical_id
+
+    @property
+    def pid(self) -> int | None:
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    def usage(self) -> ProcessUsage:
+        """CPU time and peak RSS of this worker's processes so far (its current one read from /proc)."""
+        pid = self.pid
+        current = process_usage(pid) if pid is not None else None
+        return self._retired + (current or NOTHING)
 
     def start(self) -> None:
         read_fd, write_fd = os.pipe()
@@ -89,6 +103,7 @@ class FunctionProcess:
                 self.start()
             assert self._proc is not None
             assert self._proc.stdin is not None
+            pid = self._proc.pid
             self._next_id += 1
             self.invocations += 1
             deadline_ms = int((time.time() + self.spec.timeout) * 1000)
@@ -106,12 +121,13 @@ class FunctionProcess:
         if not response.get("ok"):
             err = response.get("error") or {"type": "Unknown", "message": ""}
             raise InvocationError(err["type"], err["message"])
-        return Invocation(response.get("result"), dict(response.get("record_failures") or {}))
+        return Invocation(response.get("result"), dict(response.get("record_failures") or {}), pid)
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
         if proc is None:
             return
+        self._retired += process_usage(proc.pid) or NOTHING  # read while it still exists
         if proc.stdin:
             proc.stdin.close()
         try:

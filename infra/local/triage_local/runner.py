@@ -4,19 +4,17 @@ AWS: the endpoint in AWS_ENDPOINT_URL (a moto server or LocalStack you run), els
 server with IAM enforced: each function runs with its own role's credentials, the role as SAM expands
 the template (``triage_local.iam``), so a permission the template lacks fails here as in AWS. HTTP: the
 template's HttpApi routes on --port. Queues: polled into their consumers like Lambda event source
-mappings. Schedules: run on their rate. Functions: one warm worker process each.
+mappings, several batches at once. Schedules: run on their rate. Functions: up to N warm worker processes each
+(``triage_local.pool``), N from the template's concurrency settings, scaled out as load needs, as Lambda does.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,19 +23,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from triage_local.aws_calls import AwsCall
+from triage_local.endpoints import EndpointSession, free_port, local_credentials, wait_for_port
+from triage_local.endpoints import wait_until_healthy as wait_until_healthy  # re-exported: callers import it here
 from triage_local.functions import FunctionSpec, ScheduleSource, function_specs
 from triage_local.gateway import Gateway
 from triage_local.iam import RoleEnforcement
 from triage_local.poller import SqsPoller
-from triage_local.process import FunctionProcess, InvocationError
+from triage_local.pool import DEFAULT_CONCURRENCY, WorkerPool, concurrency_of
+from triage_local.process import InvocationError
 from triage_local.provision import provision
 from triage_local.template import Template
 
-LOCAL_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-}
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV")
 _SWITCH = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
@@ -63,6 +59,18 @@ class RunnerConfig:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     # None: TRIAGE_ENFORCE_IAM in ``environ`` decides (on unless 0). Enforced on the embedded moto only.
     enforce_iam: bool | None = None
+    # Workers per function: None = the template's (reserved concurrency, else the SQS mappings' MaximumConcurrency,
+    # else default_concurrency); a number replaces it for every function (`triage local --concurrency N`).
+    concurrency: int | None = None
+    default_concurrency: int = DEFAULT_CONCURRENCY
+    # Workers started per function before serving (at most its N); the rest start as load needs them.
+    prewarm: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("concurrency", "default_concurrency", "prewarm"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"RunnerConfig.{name} must be at least 1, got {value}")
 
 
 class LocalRunner:
@@ -73,7 +81,7 @@ class LocalRunner:
         self._moto: Any = None
         self.endpoint_url = config.endpoint_url
         self.template = Template.load(config.template_path, region=config.region, overrides=config.parameter_overrides)
-        self.functions: dict[str, FunctionProcess] = {}
+        self.functions: dict[str, WorkerPool] = {}
         self.pollers: list[SqsPoller] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -96,7 +104,7 @@ class LocalRunner:
                 self.iam.grant(self.session)
             self.gateway = Gateway(self.config.host, self.config.port, self.health)
             specs = function_specs(self.template)
-            self.functions = {s.logical_id: FunctionProcess(s, self.function_env(s), self.log) for s in specs}
+            self.functions = {s.logical_id: self._pool(s) for s in specs}
             self._start_functions()
             for spec in specs:
                 self._wire(spec)
@@ -161,14 +169,19 @@ class LocalRunner:
             import boto3
 
             creds = self.iam.admin.environment() if self.iam and self.iam.admin else {}
-            creds = creds or _credentials(self.endpoint_url, self.config.environ)
+            creds = creds or local_credentials(self.endpoint_url, self.config.environ)
             self._session = boto3.session.Session(
                 region_name=self.config.region,
                 aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
                 aws_secret_access_key=creds.get("AWS_SECRET_ACCESS_KEY"),
                 aws_session_token=creds.get("AWS_SESSION_TOKEN"),
             )
-        return _EndpointSession(self._session, self.endpoint_url)
+        return EndpointSession(self._session, self.endpoint_url)
+
+    @property
+    def aws_pid(self) -> int | None:
+        """The embedded moto server's process id (None with an AWS endpoint you run)."""
+        return self._moto.pid if self._moto is not None else None
 
     def physical_id(self, logical: str, attribute: str = "Ref") -> Any:
         return self.template.physical[logical][attribute]
@@ -197,7 +210,7 @@ class LocalRunner:
             "aws_credentials": self.iam.admin.client_arguments() if self.iam and self.iam.admin else None,
             "region": self.config.region,
             "resources": {k: v["Ref"] for k, v in self.template.physical.items()},
-            "functions": {n: {"invocations": f.invocations} for n, f in self.functions.items()},
+            "functions": {n: {"invocations": f.invocations, "workers": f.status()} for n, f in self.functions.items()},
             "routes": [r.route_key for r, _ in (self.gateway.routes if self.gateway else [])],
             "queues": self.queue_depths(),
         }
@@ -215,7 +228,7 @@ class LocalRunner:
             if self.enforce_iam:
                 self.log("runner", f"IAM is not enforced on an AWS endpoint you run ({self.endpoint_url})")
             return
-        port = _free_port()
+        port = free_port()
         calls = Path(self._workdir.name) / "aws-calls.jsonl"
         env = {k: v for k, v in os.environ.items() if k != "INITIAL_NO_AUTH_ACTION_COUNT"}
         env.update(RoleEnforcement.server_environment() if self.enforce_iam else {})
@@ -227,7 +240,7 @@ class LocalRunner:
         self.endpoint_url = f"http://127.0.0.1:{port}"
         if self.enforce_iam:  # SAM's translation runs while moto starts
             self.iam = RoleEnforcement(self.template, calls, self.log)
-        _wait_for_port(port, self._moto, timeout=30)
+        wait_for_port(port, self._moto, timeout=30)
         if self.iam is not None:
             self.iam.bootstrap(self.endpoint_url, self.config.region)
 
@@ -256,7 +269,7 @@ class LocalRunner:
         if "FLAGS_FILE" in spec.environment and not env.get("FLAGS_FILE") and self.flags_file:
             env["FLAGS_FILE"] = self.flags_file  # AppConfig, as the stack deploys it: its initial flags
         role = self.iam.function_credentials.get(spec.logical_id) if self.iam else None
-        env.update(role.environment() if role else _credentials(self.endpoint_url, environ))
+        env.update(role.environment() if role else local_credentials(self.endpoint_url, environ))
         python_path = [
             str(spec.code_uri),
             *(str(p) for p in spec.layer_paths),
@@ -289,12 +302,16 @@ class LocalRunner:
         path.write_text(contents[0], encoding="utf-8")
         return str(path)
 
+    def _pool(self, spec: FunctionSpec) -> WorkerPool:
+        concurrency = concurrency_of(spec, self.config.default_concurrency, self.config.concurrency)
+        return WorkerPool(spec, self.function_env(spec), self.log, concurrency)
+
     def _start_functions(self) -> None:
         errors: list[BaseException] = []
 
-        def start(function: FunctionProcess) -> None:
+        def start(function: WorkerPool) -> None:
             try:
-                function.start()
+                function.start(self.config.prewarm)
             except BaseException as exc:
                 errors.append(exc)
 
@@ -312,10 +329,12 @@ class LocalRunner:
         for route in spec.routes:
             self.gateway.add_route(route, function)
         for source in spec.sqs_sources:
+            # The mapping's MaximumConcurrency batches at once, within the function's workers.
+            in_flight = min(self.config.concurrency or source.maximum_concurrency or function.concurrency,
+                            function.concurrency)  # fmt: skip
             sqs = self.session.client("sqs")
-            self.pollers.append(
-                SqsPoller(source, function, sqs, self.config.region, self.log, self.config.retry_delay_seconds)
-            )
+            retry = self.config.retry_delay_seconds
+            self.pollers.append(SqsPoller(source, function, sqs, self.config.region, self.log, retry, in_flight))
         for schedule in spec.schedules:
             self._spawn(lambda s=schedule, f=function: self._run_schedule(s, f), f"schedule-{schedule.name}")
 
@@ -332,7 +351,7 @@ class LocalRunner:
             "resources": [f"local:schedule/{schedule.name}"], "detail": {},
         }  # fmt: skip
 
-    def _run_schedule(self, schedule: ScheduleSource, function: FunctionProcess) -> None:
+    def _run_schedule(self, schedule: ScheduleSource, function: WorkerPool) -> None:
         while not self._stop.wait(schedule.interval_seconds):
             try:
                 function.invoke(self._scheduled_event(schedule))
@@ -343,56 +362,3 @@ class LocalRunner:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
-
-
-class _EndpointSession:
-    """A boto3 session whose clients all talk to the runner's AWS endpoint."""
-
-    def __init__(self, session: Any, endpoint_url: str | None) -> None:
-        self._session = session
-        self._endpoint_url = endpoint_url
-
-    def client(self, service: str) -> Any:
-        return self._session.client(service, endpoint_url=self._endpoint_url)
-
-
-def _credentials(endpoint_url: str | None, environ: Mapping[str, str]) -> dict[str, str]:
-    """Dummy credentials for the embedded moto; the user's own for an endpoint they run."""
-    if environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_ENDPOINT_URL"):
-        keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
-        return {k: environ[k] for k in keys if k in environ}
-    return dict(LOCAL_CREDENTIALS)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the embedded moto server exited with code {proc.returncode}")
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"the embedded moto server did not listen on {port} within {timeout:.0f}s")
-
-
-def wait_until_healthy(base_url: str, timeout: float = 30.0) -> dict[str, Any]:
-    import requests
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            response = requests.get(f"{base_url}/healthz", timeout=2)
-            if response.ok:
-                return dict(json.loads(response.text))
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{base_url}/healthz did not answer within {timeout:.0f}s")
-        time.sleep(0.2)

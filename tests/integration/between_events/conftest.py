@@ -156,7 +156,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "POLICY_PATH": str(write_policy(directory)), "FLAGS_FILE": str(flags(directory)),
         })  # fmt: skip
         log = io.StringIO()
-        config = RunnerConfig(template_path=ROOT / "template.yaml", port=0, environ=environ, retry_delay_seconds=1)
+        # Two warm workers per function from the start (N is at least 2 for each): events that arrive together
+        # really run at once, so the races between them happen here as in AWS.
+        config = RunnerConfig(template_path=ROOT / "template.yaml", port=0, environ=environ, retry_delay_seconds=1,
+                              prewarm=2)  # fmt: skip
         with LocalRunner(config, log=log) as runner:
             yield Stack(runner, sandboxes, log)
 

@@ -30,6 +30,7 @@ from triage_gate.http import WebhookRequest
 from triage_gate.intake.outcomes import IntakeResult
 from triage_gate.intake.service import IntakeService
 from triage_gate.messages import MAX_QUEUE_MESSAGE_BYTES, TicketEvent
+from triage_gate.observability import metrics
 from triage_gate.ports import EventQueue
 from triage_tools.memory import InMemoryDedupeStore, InMemoryEventQueue, StaticSecrets
 
@@ -147,7 +148,10 @@ def _now() -> datetime:
 
 
 def _call(wired: Wired, event: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-    response = ingest.handle(event, wired.handler)
+    try:
+        response = ingest.handle(event, wired.handler)
+    finally:
+        metrics.flush_metrics()  # once per invocation, as the handler's log_metrics does
     return response["statusCode"], json.loads(response["body"]), response["headers"]
 
 

@@ -43,6 +43,11 @@ def add_stack_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--retry-delay", type=int, default=None, metavar="SECONDS",
         help="redeliver failed queue records after SECONDS instead of the queue's visibility timeout",
     )  # fmt: skip
+    local.add_argument(
+        "--concurrency", type=_at_least_one, default=None, metavar="N",
+        help="run up to N worker processes per function (default: the template's MaximumConcurrency of the "
+        "function's queue mapping or its ReservedConcurrentExecutions, else 2); more start as load needs them",
+    )  # fmt: skip
     local.set_defaults(func=_cmd_local)
 
     demo = sub.add_parser("demo", help="replay signed sample webhooks through a local stack and show the outcomes")
@@ -55,6 +60,16 @@ def add_stack_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     send.add_argument("--url", default="http://127.0.0.1:3000", help="base URL of the stack")
     send.add_argument("--secret", help="signing secret (default: $ZENDESK_WEBHOOK_SECRET / $HUBSPOT_CLIENT_SECRET)")
     send.set_defaults(func=_cmd_send)
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def add_sign_event_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -161,6 +176,7 @@ def _started_runner(args: argparse.Namespace, overrides: dict[str, str], environ
         parameter_overrides=overrides,
         retry_delay_seconds=args.retry_delay,
         environ=environ,
+        concurrency=args.concurrency,
     )
     try:
         runner = LocalRunner(config)

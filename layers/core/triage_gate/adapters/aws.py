@@ -12,7 +12,11 @@ from botocore.config import Config
 
 
 class AwsClients:
-    """One client per (service, timeouts), made on first use and kept for the life of this object."""
+    """One client per (service, timeouts), made on first use and kept for the life of this object.
+
+    Every client comes from one boto3 session: a session loads botocore's endpoint and service data once
+    for all its clients, where a session per client would load it again for each (tens of ms of a cold
+    start per client)."""
 
     def __init__(self, session: Any = None) -> None:
         self._session = session
@@ -26,6 +30,7 @@ class AwsClients:
                 read_timeout=read_timeout,
                 retries={"max_attempts": 2, "mode": "standard"},
             )
-            session = self._session or boto3.session.Session()
-            self._clients[key] = session.client(service, config=config)
+            if self._session is None:
+                self._session = boto3.session.Session()
+            self._clients[key] = self._session.client(service, config=config)
         return self._clients[key]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.utilities import parameters
 from pydantic import ValidationError
 
@@ -10,13 +12,17 @@ from triage_gate.errors import SecretsUnavailable
 
 
 class SecretsManagerSecrets:
-    def __init__(self, secret_id: str, *, max_age_seconds: int) -> None:
+    """Powertools' SecretsProvider over the function's own Secrets Manager client (the session its other
+    clients share), caching the secret for ``max_age_seconds`` as ``parameters.get_secret`` would."""
+
+    def __init__(self, secret_id: str, client: Any, *, max_age_seconds: int) -> None:
         self._secret_id = secret_id
+        self._provider = parameters.SecretsProvider(boto3_client=client)
         self._max_age = max_age_seconds
 
     def get(self) -> VendorSecrets:
         try:
-            value = parameters.get_secret(self._secret_id, transform="json", max_age=self._max_age)
+            value = self._provider.get(self._secret_id, transform="json", max_age=self._max_age)
         except (
             parameters.exceptions.GetParameterError,
             parameters.exceptions.TransformParameterError,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Generic, TypeVar
 
+from triage_gate.adapters.aws import AwsClients
 from triage_gate.adapters.secrets import EnvironmentSecrets, SecretsManagerSecrets
 from triage_gate.config import SecretLocation, VendorSecrets
 from triage_gate.ports import SecretsProvider
@@ -31,8 +32,15 @@ class Lazy(Generic[T]):
         return self._value
 
 
-def vendor_secrets(settings: SecretLocation, environ: Mapping[str, str] | None = None) -> SecretsProvider:
-    """The one vendor secret: Secrets Manager when deployed, the environment locally."""
+def vendor_secrets(
+    settings: SecretLocation, environ: Mapping[str, str] | None = None, *, aws: AwsClients
+) -> SecretsProvider:
+    """The one vendor secret: Secrets Manager when deployed (a client of the function's session), the
+    environment locally."""
     if settings.triage_secret_id:
-        return SecretsManagerSecrets(settings.triage_secret_id, max_age_seconds=settings.secrets_max_age_seconds)
+        return SecretsManagerSecrets(
+            settings.triage_secret_id,
+            aws.client("secretsmanager"),
+            max_age_seconds=settings.secrets_max_age_seconds,
+        )
     return EnvironmentSecrets(VendorSecrets.from_env(environ))

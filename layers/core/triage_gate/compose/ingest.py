@@ -39,7 +39,9 @@ def build(settings: IngestSettings | None = None, aws: AwsClients | None = None)
         lease_seconds=settings.dedupe_lease_seconds,
     )
     queue = SqsEventQueue(settings.triage_queue_url, aws.client("sqs", **FAST))
-    return Ingest(IntakeService(settings, vendor_secrets(settings), dedupe, queue), settings.retry_after_seconds)
+    return Ingest(
+        IntakeService(settings, vendor_secrets(settings, aws=aws), dedupe, queue), settings.retry_after_seconds
+    )
 
 
 def handle(event: Mapping[str, Any], ingest: Lazy[Ingest]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ def build(settings: ReviewBacklogSettings | None = None, aws: AwsClients | None 
     return ReviewBacklog(
         policy=load_policy(settings.policy_path),
         ledger=DynamoDecisionStore(settings.decisions_table_name, aws.client("dynamodb")),
-        slack=SlackWebClient(vendor_secrets(settings), settings.slack_api_url),
+        slack=SlackWebClient(vendor_secrets(settings, aws=aws), settings.slack_api_url),
         zendesk_base_url=settings.zendesk_base_url,
     )
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from triage_gate.adapters.aws import AwsClients
@@ -20,7 +19,7 @@ from triage_gate.adapters.slack_client import SlackWebClient
 from triage_gate.adapters.sqs_queue import SqsMessageQueue, SqsRequeue
 from triage_gate.adapters.vendor_context import VendorContext
 from triage_gate.compose.common import Lazy, vendor_secrets
-from triage_gate.compose.sqs import parse_message, sqs_batch
+from triage_gate.compose.sqs import SqsRecord, parse_message, sqs_batch
 from triage_gate.config import ReviewNotifySettings
 from triage_gate.errors import RateLimited
 from triage_gate.messages import EXCEPTION_QUEUE_MESSAGES, ReviewJob
@@ -38,7 +37,7 @@ class ReviewNotify:
 def build(settings: ReviewNotifySettings | None = None, aws: AwsClients | None = None) -> ReviewNotify:
     settings = settings or ReviewNotifySettings.from_env()
     aws = aws or AwsClients()
-    secrets = vendor_secrets(settings)
+    secrets = vendor_secrets(settings, aws=aws)
     ddb, sqs = aws.client("dynamodb"), aws.client("sqs")
     worker = ReviewWorker(
         policy=load_policy(settings.policy_path),
@@ -71,7 +70,7 @@ def process_exception_message(body: str, notify: ReviewNotify) -> str:
 
 
 def handle_batch(event: dict[str, Any], context: LambdaContext, notify: Lazy[ReviewNotify]) -> dict[str, Any]:
-    def record_handler(record: SQSRecord) -> None:
+    def record_handler(record: SqsRecord) -> None:
         built = notify.get()
         try:
             process_exception_message(record.body, built)

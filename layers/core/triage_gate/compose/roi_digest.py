@@ -37,7 +37,7 @@ def build(settings: RoiDigestSettings | None = None, aws: AwsClients | None = No
     settings = settings or RoiDigestSettings.from_env()
     aws = aws or AwsClients()
     store = DynamoDecisionStore(settings.decisions_table_name, aws.client("dynamodb", read_timeout=30.0))
-    slack = SlackWebClient(vendor_secrets(settings), settings.slack_api_url)
+    slack = SlackWebClient(vendor_secrets(settings, aws=aws), settings.slack_api_url)
     return RoiDigest(load_policy(settings.policy_path), store, slack, flags_store(settings))
 
 

@@ -40,7 +40,7 @@ def build(settings: SlackActionsSettings | None = None, aws: AwsClients | None =
     aws = aws or AwsClients()
     ledger = DynamoDecisionStore(settings.decisions_table_name, aws.client("dynamodb", **FAST))
     desk = ReviewDesk(ledger, SqsMessageQueue(settings.exception_queue_url, aws.client("sqs", **FAST)))
-    return SlackActions(desk, vendor_secrets(settings), settings.slack_signature_max_age_seconds)
+    return SlackActions(desk, vendor_secrets(settings, aws=aws), settings.slack_signature_max_age_seconds)
 
 
 def handle(event: Mapping[str, Any], slack: Lazy[SlackActions]) -> dict[str, Any]:

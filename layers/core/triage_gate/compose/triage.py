@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from triage_gate.adapters.aws import AwsClients
@@ -22,7 +21,7 @@ from triage_gate.adapters.local_models import LocalModelCache
 from triage_gate.adapters.sqs_queue import SqsMessageQueue
 from triage_gate.adapters.vendor_context import VendorContext
 from triage_gate.compose.common import Lazy, vendor_secrets
-from triage_gate.compose.sqs import parse_message, sqs_batch
+from triage_gate.compose.sqs import SqsRecord, parse_message, sqs_batch
 from triage_gate.config import TriageSettings
 from triage_gate.messages import TicketEvent
 from triage_gate.observability import count, logger
@@ -47,7 +46,7 @@ def build(settings: TriageSettings | None = None, aws: AwsClients | None = None)
     settings = settings or TriageSettings.from_env()
     aws = aws or AwsClients()
     policy = load_policy(settings.policy_path)
-    secrets = vendor_secrets(settings)
+    secrets = vendor_secrets(settings, aws=aws)
     ddb, sqs = aws.client("dynamodb"), aws.client("sqs")
     deps = TriageDeps(
         policy=policy,
@@ -98,7 +97,7 @@ def process_record(body: str, triage: Triage, remaining_ms: int) -> TriageOutcom
 def handle_batch(event: dict[str, Any], context: LambdaContext, triage: Lazy[Triage]) -> dict[str, Any]:
     count("TriageBatches")
 
-    def record_handler(record: SQSRecord) -> None:
+    def record_handler(record: SqsRecord) -> None:
         process_record(record.body, triage.get(), context.get_remaining_time_in_millis())
 
     return sqs_batch(event, context, record_handler)

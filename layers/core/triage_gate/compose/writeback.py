@@ -6,7 +6,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from triage_gate.adapters.aws import AwsClients
@@ -14,7 +13,7 @@ from triage_gate.adapters.decisions_table import DynamoDecisionStore
 from triage_gate.adapters.sqs_queue import SqsRequeue
 from triage_gate.adapters.vendor_writers import HubSpotWriter, ZendeskWriter
 from triage_gate.compose.common import Lazy, vendor_secrets
-from triage_gate.compose.sqs import parse_message, sqs_batch
+from triage_gate.compose.sqs import SqsRecord, parse_message, sqs_batch
 from triage_gate.config import WritebackSettings
 from triage_gate.errors import RateLimited
 from triage_gate.messages import DecisionMessage
@@ -37,7 +36,7 @@ class Writeback:
 def build(settings: WritebackSettings | None = None, aws: AwsClients | None = None) -> Writeback:
     settings = settings or WritebackSettings.from_env()
     aws = aws or AwsClients()
-    secrets = vendor_secrets(settings)
+    secrets = vendor_secrets(settings, aws=aws)
     writers: dict[str, VendorWriter] = {
         "zendesk": ZendeskWriter(secrets, settings.zendesk_base_url),
         "hubspot": HubSpotWriter(secrets, settings.hubspot_base_url),
@@ -68,7 +67,7 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, writeback: Lazy[
     """A vendor 429 whose Retry-After does not fit in the time left puts the record back for exactly that
     long (a visibility change) and reports it as a partial failure; nothing sleeps past the deadline."""
 
-    def record_handler(record: SQSRecord) -> None:
+    def record_handler(record: SqsRecord) -> None:
         built = writeback.get()
         try:
             process_action(record.body, built, context.get_remaining_time_in_millis())

@@ -17,7 +17,7 @@ _EVENT_TYPES = {"ticket.creation": "ticket.created", "ticket.propertyChange": "t
 
 
 class HubSpotEvent(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     eventId: VendorId
     subscriptionId: VendorId

@@ -46,7 +46,7 @@ _DETAIL_FIELDS = (
 
 
 class ZendeskTicketDetail(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     id: DigitId
     subject: str | None = None
@@ -56,14 +56,14 @@ class ZendeskTicketDetail(BaseModel):
 
 
 class ZendeskCommentAuthor(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     id: VendorId | None = None
     is_staff: bool | None = None
 
 
 class ZendeskComment(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     id: VendorId | None = None
     body: str | None = None
@@ -74,7 +74,7 @@ class ZendeskComment(BaseModel):
 class ZendeskEventEnvelope(BaseModel):
     """``zen:event-type:*`` deliveries (event-subscription webhooks)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     type: str = Field(pattern=r"^zen:event-type:[a-z_]+\.[a-z_.]+$")
     account_id: DigitId
@@ -88,7 +88,7 @@ class ZendeskEventEnvelope(BaseModel):
 class ZendeskTriggerBody(BaseModel):
     """The JSON body the README tells admins to paste into a trigger's "Notify webhook" action."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     source: Literal["zendesk-trigger"]
     event: Literal["ticket_created", "ticket_updated"]

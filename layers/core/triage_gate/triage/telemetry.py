@@ -61,6 +61,8 @@ def record_decision_metrics(record: DecisionRecord) -> None:
         measure("StageLatency", ms, MetricUnit.Milliseconds, Workflow=workflow, Stage=stage)
     end_to_end = (record.created_at - record.occurred_at).total_seconds() * 1000
     measure("EndToEndLatency", max(end_to_end, 0.0), MetricUnit.Milliseconds, Workflow=workflow)
+    # And by service alone: what TriageLatencyAlarm and the dashboard's SLA line read (dimension `service` only).
+    measure("EndToEndLatency", max(end_to_end, 0.0), MetricUnit.Milliseconds)
     # Rates as averages of 0/1 samples, so an alarm can watch them with one query.
     measure("EscalationRate", 1.0 if record.proposed_action == "review" else 0.0, MetricUnit.NoUnit, Workflow=workflow)
     measure("FallbackRate", 1.0 if record.fallback else 0.0, MetricUnit.NoUnit, Workflow=workflow)

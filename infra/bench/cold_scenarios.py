@@ -1,0 +1,73 @@
+"""Each function's first request for the cold-start benchmark: the events/ samples, signed at send time.
+
+A function is here when its first request can be served from a freshly provisioned stack and the seeded
+vendor sandboxes alone. WritebackFunction, ReviewNotifyFunction and SlackActionsFunction act on a decision
+record that must already exist (from TriageFunction); from an empty table their first request would take
+the "no such decision" path, which is not what a user pays, so they are left out and listed as such.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from cold_start import Scenario
+
+NOT_MEASURED = {
+    "WritebackFunction": "needs TriageFunction's decision record first",
+    "ReviewNotifyFunction": "needs TriageFunction's decision record first",
+    "SlackActionsFunction": "needs a posted review case (a decision record) first",
+}
+
+
+def _ingest_event() -> dict[str, Any]:
+    from tests.builders import load_event, sign_zendesk
+
+    return sign_zendesk(load_event("ingest__zendesk_ticket_created.json"))
+
+
+def _ingest_served(response: Any) -> bool:
+    if not isinstance(response, dict) or response.get("statusCode") != 200:
+        return False
+    body = json.loads(response.get("body") or "{}")
+    return isinstance(body, dict) and bool(body.get("accepted") == 1)
+
+
+def _triage_event() -> dict[str, Any]:
+    from tests.builders import load_event
+
+    return load_event("triage__ticket_event.json")
+
+
+def _triage_served(response: Any) -> bool:
+    return bool(response == {"batchItemFailures": []})
+
+
+def _scheduled_event() -> dict[str, Any]:
+    return {
+        "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "123456789012", "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1", "resources": ["local:schedule/bench"], "detail": {},
+    }  # fmt: skip
+
+
+def _returned_a_dict(response: Any) -> bool:
+    return isinstance(response, dict)
+
+
+SCENARIOS = {
+    "IngestFunction": Scenario(
+        "IngestFunction", "a signed Zendesk ticket.created webhook, accepted", _ingest_event, _ingest_served
+    ),
+    "TriageFunction": Scenario(
+        "TriageFunction", "one TicketEvent (ticket 40211), decided", _triage_event, _triage_served
+    ),
+    "ReviewBacklogFunction": Scenario(
+        "ReviewBacklogFunction", "its schedule's first run, no case pending", _scheduled_event, _returned_a_dict
+    ),
+    "RoiDigestFunction": Scenario(
+        "RoiDigestFunction", "its schedule's first run on an empty week", _scheduled_event, _returned_a_dict
+    ),
+}

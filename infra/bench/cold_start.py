@@ -1,0 +1,289 @@
+"""Cold start per function: a fresh interpreter imports the handler and serves its first request with its
+real AWS clients, beside a fresh interpreter that imports boto3 and makes the same AWS calls.
+
+Each sample is its own process (``cold_start_child.py``) against the same moto server, reset and provisioned
+from template.yaml before every sample, with the vendor sandboxes on loopback for the calls a function makes
+to Zendesk, Slack and the rest. The reference makes exactly the AWS calls (service, operation, parameters)
+the function made, recorded in an untimed run first. Function and reference samples alternate, so the
+machine's drift touches both.
+
+Bytecode modes (the same mode on both sides of a row):
+  bytecode         every module has its .pyc (as when the layer ships it)
+  layer no .pyc    the runtime's modules (stdlib, boto3 and its dependencies) have their .pyc; the layer
+                   (triage_gate and its bundled dependencies) and the function compile from source: what
+                   Lambda pays when the layer ships no bytecode. PYTHONPYCACHEPREFIX points at a cache
+                   holding only the runtime's .pyc; PYTHONDONTWRITEBYTECODE=1 keeps it so.
+  no .pyc at all   PYTHONDONTWRITEBYTECODE=1 and PYTHONPYCACHEPREFIX at an empty directory: every module,
+                   stdlib included, compiles on both sides.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench_stats import Spread
+from local_aws import ROOT, LocalAws
+
+CHILD = Path(__file__).with_name("cold_start_child.py")
+MODES = ("bytecode", "layer no .pyc", "no .pyc at all")
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+"""What the Lambda python3.13 runtime brings (with its bytecode): boto3 and what boto3 needs."""
+_PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+CHILD_TIMEOUT_S = 120
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A function's first request: the event (built fresh for each sample) and how to check it was served."""
+
+    function: str
+    describe: str
+    event: Callable[[], dict[str, Any]]
+    served: Callable[[Any], bool]
+
+
+@dataclass
+class ColdStartRow:
+    function: str
+    mode: str
+    function_ms: Spread
+    function_import_ms: Spread
+    function_cpu_ms: Spread
+    reference_ms: Spread
+    reference_cpu_ms: Spread
+    aws_calls: int
+    vendor_calls: int
+
+
+@dataclass
+class Discovery:
+    calls: list[tuple[str, str, dict[str, Any]]]
+    vendor_calls: int
+    response: Any
+    physical: dict[str, dict[str, Any]]
+    """The resources' physical ids when the calls were recorded (a reset gives the secret a new ARN)."""
+
+    def calls_now(self, physical: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str, dict[str, Any]]]:
+        """The recorded calls with every physical id that changed since replaced by today's."""
+        changed = {
+            old: physical[logical][attribute]
+            for logical, ids in self.physical.items()
+            for attribute, old in ids.items()
+            if isinstance(old, str) and logical in physical and physical[logical].get(attribute) != old
+        }
+        return [(service, operation, replace_strings(params, changed)) for service, operation, params in self.calls]
+
+
+def replace_strings(value: Any, changed: Mapping[str, str]) -> Any:
+    """``value`` with every string that is a key of ``changed`` replaced, in nested dicts and lists."""
+    if isinstance(value, str):
+        return changed.get(value, value)
+    if isinstance(value, dict):
+        return {key: replace_strings(item, changed) for key, item in value.items()}
+    if isinstance(value, list):
+        return [replace_strings(item, changed) for item in value]
+    return value
+
+
+@dataclass
+class CompileCheck:
+    label: str
+    compiled: int
+    ours: int
+    runtime: int
+    others: int
+    ms: float
+
+
+@dataclass
+class Bench:
+    """The shared state of one cold-start run: moto, the vendor sandboxes, the bytecode caches."""
+
+    aws: LocalAws
+    vendors: Any
+    workdir: Path
+    flags_file: Path
+    runtime_prefix: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.runtime_prefix = self.workdir / "runtime-pycache"
+
+    # ------------------------------------------------------------------ environments
+    def function_env(self, function: str, mode: str) -> dict[str, str]:
+        from triage_local.functions import function_specs
+
+        spec = next(s for s in function_specs(self.aws.template) if s.logical_id == function)
+        env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
+        env.update(spec.environment)
+        env.update(self.vendors.environment())
+        if "FLAGS_FILE" in spec.environment:
+            env["FLAGS_FILE"] = str(self.flags_file)  # as the local runner does: AppConfig has no local emulator
+        env.update(self.aws.client_environment())
+        env.update({
+            "AWS_LAMBDA_FUNCTION_NAME": function, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(spec.timeout), "POWERTOOLS_TRACE_DISABLED": "true",
+            "PYTHONPATH": os.pathsep.join([str(spec.code_uri), *(str(p) for p in spec.layer_paths)]),
+        })  # fmt: skip
+        return self._with_mode(env, mode)
+
+    def reference_env(self, mode: str) -> dict[str, str]:
+        env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
+        return self._with_mode({**env, **self.aws.client_environment()}, mode)
+
+    def _with_mode(self, env: dict[str, str], mode: str) -> dict[str, str]:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env.pop("PYTHONPYCACHEPREFIX", None)
+        if mode == MODES[1]:
+            env.update({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(self.runtime_prefix)})
+        elif mode == MODES[2]:
+            empty = Path(tempfile.mkdtemp(prefix="empty-pycache-", dir=self.workdir))
+            env.update({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(empty)})
+        elif mode != MODES[0]:
+            raise ValueError(f"unknown bytecode mode {mode!r}; one of {', '.join(MODES)}")
+        return env
+
+    # ------------------------------------------------------------------ one child
+    def run_child(self, spec: dict[str, Any], env: Mapping[str, str], flags: tuple[str, ...] = ()) -> dict[str, Any]:
+        handle, spec_path = tempfile.mkstemp(suffix=".spec", dir=self.workdir)
+        os.close(handle)
+        result_path = spec_path.replace(".spec", ".result")
+        Path(spec_path).write_bytes(pickle.dumps({**spec, "result_path": result_path}))
+        done = subprocess.run(
+            [sys.executable, *flags, str(CHILD), spec_path], env=dict(env), capture_output=True,
+            text=True, timeout=CHILD_TIMEOUT_S, check=False,
+        )  # fmt: skip
+        if done.returncode != 0 or not Path(result_path).is_file():
+            raise RuntimeError(f"cold-start child failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+        result: dict[str, Any] = pickle.loads(Path(result_path).read_bytes())  # noqa: S301 - our child's own
+        return result
+
+    def function_sample(self, scenario: Scenario, mode: str, **switches: bool) -> dict[str, Any]:
+        self.aws.reset()
+        before = self.vendor_requests()
+        spec = {"kind": "function", "module": "app", "handler": "lambda_handler", "event": scenario.event()}
+        result = self.run_child({**spec, **switches}, self.function_env(scenario.function, mode))
+        if not scenario.served(result["response"]):
+            raise RuntimeError(f"{scenario.function}'s first request was not served: {result['response']!r}")
+        result["vendor_calls"] = self.vendor_requests() - before
+        return result
+
+    def reference_sample(self, discovery: Discovery, mode: str) -> dict[str, Any]:
+        self.aws.reset()
+        calls = discovery.calls_now(self.aws.template.physical)
+        result = self.run_child({"kind": "reference", "calls": calls}, self.reference_env(mode))
+        if result["response"]["errors"]:
+            raise RuntimeError(f"the reference's calls failed where the function's succeeded: {result['response']}")
+        return result
+
+    def vendor_requests(self) -> int:
+        return sum(len(sandbox.requests) for sandbox in self.vendors.sandboxes.all)
+
+    # ------------------------------------------------------------------ bytecode caches
+    def prime_runtime_cache(self, scenarios: list[Scenario], discoveries: Mapping[str, Discovery]) -> None:
+        """Bytecode for what the runtime brings, nothing else: run each side once writing into the cache,
+        then drop every .pyc whose source is not the stdlib or one of ``RUNTIME_PACKAGES``."""
+        for scenario in scenarios:
+            self.aws.reset()
+            env = {**self.function_env(scenario.function, "bytecode"), "PYTHONPYCACHEPREFIX": str(self.runtime_prefix)}
+            self.run_child({"kind": "function", "module": "app", "handler": "lambda_handler",
+                            "event": scenario.event()}, env)  # fmt: skip
+            reference = {**self.reference_env("bytecode"), "PYTHONPYCACHEPREFIX": str(self.runtime_prefix)}
+            self.aws.reset()
+            calls = discoveries[scenario.function].calls_now(self.aws.template.physical)
+            self.run_child({"kind": "reference", "calls": calls}, reference)
+        for pyc in list(self.runtime_prefix.rglob("*.pyc")):
+            source_dir = Path("/") / pyc.parent.relative_to(self.runtime_prefix)
+            if origin(str(source_dir / pyc.name), self.workdir) != "runtime":
+                pyc.unlink()
+
+
+def origin(path: str, copies: Path | None = None) -> str:
+    """Whose module a source (or mirrored .pyc) path is: ``ours`` (this repository, or a fresh copy of it under
+    ``copies``), ``runtime`` (the stdlib, boto3 and its dependencies: what Lambda's runtime brings) or
+    ``layer dependency`` (everything else: what the layer bundles)."""
+    purelib = sysconfig.get_paths()["purelib"]
+    ours = [str(ROOT) + os.sep] + ([str(copies) + os.sep] if copies else [])
+    if path.startswith(tuple(ours)) and not path.startswith(str(ROOT / ".venv")):
+        return "ours"
+    if path.startswith(purelib + os.sep):
+        top = path[len(purelib) + 1 :].split(os.sep, 1)[0]
+        name = top.split(".cpython-")[0]
+        return "runtime" if name in RUNTIME_PACKAGES or f"{name}.py" in RUNTIME_PACKAGES else "layer dependency"
+    stdlib = (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
+    return "runtime" if path.startswith(stdlib) else "layer dependency"
+
+
+def discover(bench: Bench, scenario: Scenario) -> Discovery:
+    """An untimed first request that writes down every AWS call; it also compiles our .pyc for ``bytecode``."""
+    result = bench.function_sample(scenario, "bytecode", record_calls=True)
+    physical = {logical: dict(ids) for logical, ids in bench.aws.template.physical.items()}
+    return Discovery(result["calls"], result["vendor_calls"], result["response"], physical)
+
+
+def measure(bench: Bench, scenario: Scenario, discovery: Discovery, mode: str, repeats: int) -> ColdStartRow:
+    functions: list[dict[str, Any]] = []
+    references: list[dict[str, Any]] = []
+    for _ in range(repeats):  # alternate, so drift on this shared machine falls on both sides alike
+        functions.append(bench.function_sample(scenario, mode))
+        references.append(bench.reference_sample(discovery, mode))
+    return ColdStartRow(
+        function=scenario.function,
+        mode=mode,
+        function_ms=Spread.of([r["total_ms"] for r in functions]),
+        function_import_ms=Spread.of([r["import_ms"] for r in functions]),
+        function_cpu_ms=Spread.of([r["cpu_ms"] for r in functions]),
+        reference_ms=Spread.of([r["total_ms"] for r in references]),
+        reference_cpu_ms=Spread.of([r["cpu_ms"] for r in references]),
+        aws_calls=len(discovery.calls),
+        vendor_calls=discovery.vendor_calls,
+    )
+
+
+def compile_checks(bench: Bench, scenario: Scenario) -> list[CompileCheck]:
+    """How many modules each mode compiles from source, by whose they are; and ``python -B`` on a fresh copy
+    of the function and triage_gate (no __pycache__ anywhere in it), which must compile exactly ours."""
+    checks = []
+    for mode in MODES:
+        result = bench.function_sample(scenario, mode, count_compiles=True)
+        checks.append(_check(mode, result, bench.workdir))
+    with fresh_copy(bench.workdir, scenario.function, bench) as python_path:
+        bench.aws.reset()
+        env = {**bench.function_env(scenario.function, "bytecode"), "PYTHONPATH": python_path}
+        spec = {"kind": "function", "module": "app", "handler": "lambda_handler", "event": scenario.event(),
+                "count_compiles": True}  # fmt: skip
+        result = bench.run_child(spec, env, ("-B",))
+        checks.append(_check("python -B, fresh copy of ours", result, bench.workdir))
+    return checks
+
+
+def _check(label: str, result: Mapping[str, Any], copies: Path) -> CompileCheck:
+    kinds = [origin(path, copies) for path in result["compiled"]]
+    return CompileCheck(label, len(kinds), kinds.count("ours"), kinds.count("runtime"),
+                        kinds.count("layer dependency"), result["total_ms"])  # fmt: skip
+
+
+@contextmanager
+def fresh_copy(workdir: Path, function: str, bench: Bench) -> Iterator[str]:
+    """The function's code and the layer's triage_gate copied without any __pycache__; yields a PYTHONPATH."""
+    from triage_local.functions import function_specs
+
+    spec = next(s for s in function_specs(bench.aws.template) if s.logical_id == function)
+    copy_root = Path(tempfile.mkdtemp(prefix="fresh-copy-", dir=workdir))
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(spec.code_uri, copy_root / "function", ignore=ignore)
+    shutil.copytree(ROOT / "layers" / "core" / "triage_gate", copy_root / "layer" / "triage_gate", ignore=ignore)
+    try:
+        yield os.pathsep.join([str(copy_root / "function"), str(copy_root / "layer")])
+    finally:
+        shutil.rmtree(copy_root, ignore_errors=True)
