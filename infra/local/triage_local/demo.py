@@ -57,7 +57,9 @@ def demo_secrets() -> dict[str, str]:
     }
 
 
-def run_demo(root: Path, port: int, out: TextIO = sys.stdout, log_path: Path | None = None) -> int:
+def run_demo(
+    root: Path, port: int, out: TextIO = sys.stdout, log_path: Path | None = None, *, paced: bool = True
+) -> int:
     generated = demo_secrets()
     log_path = log_path or root / ".triage" / "demo.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,7 +69,7 @@ def run_demo(root: Path, port: int, out: TextIO = sys.stdout, log_path: Path | N
     )  # fmt: skip
     with log_path.open("w", encoding="utf-8") as log, sandboxes:
         demo_data.seed(sandboxes)
-        policy = day_zero(root, sandboxes, log_path.parent / "demo", out)
+        policy = day_zero(root, sandboxes, log_path.parent / "demo", out, paced=paced)
         # No ANTHROPIC_API_KEY: the local model classifies, so the demo runs offline.
         flags = root / "infra" / "local" / "flags.json"
         environ = {**_base_environ(), **generated, **sandboxes.env(), "FLAGS_FILE": str(flags)}
