@@ -7,10 +7,8 @@ the client's only: a moto thread in the same process would add its own work to e
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
@@ -61,7 +59,9 @@ class LocalAws:
         self.endpoint_url = ""
 
     def start(self) -> Self:
-        port = _free_port()
+        from triage_local.endpoints import free_port, wait_for_port  # the runner's own (sys.path set above)
+
+        port = free_port()
         env = {k: v for k, v in os.environ.items() if k != "INITIAL_NO_AUTH_ACTION_COUNT"}
         self._process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -70,7 +70,11 @@ class LocalAws:
             env=env,
         )
         self.endpoint_url = f"http://127.0.0.1:{port}"
-        _wait_for_port(port, self._process)
+        try:
+            wait_for_port(port, self._process, START_TIMEOUT_S)
+        except (RuntimeError, TimeoutError):
+            self.stop()
+            raise
         self.reset()
         return self
 
@@ -108,22 +112,3 @@ class LocalAws:
         """What a function (or the reference) needs to reach this endpoint: boto3 honours AWS_ENDPOINT_URL."""
         return {**CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint_url, "AWS_REGION": REGION,
                 "AWS_DEFAULT_REGION": REGION}  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto server exited with code {process.returncode} (is moto[server] installed?)")
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    process.terminate()
-    raise TimeoutError(f"moto server did not listen on 127.0.0.1:{port} within {START_TIMEOUT_S:.0f} s")
