@@ -114,6 +114,7 @@ build: venv tools ## sam build, then compile the layer and the functions to byte
 	"$$py" -m compileall -q -f -j 0 --invalidation-mode unchecked-hash $(LAYER_DIR) $(FUNCTION_BUILDS) || \
 		{ echo "bytecode: compileall failed" >&2; exit 1; }
 	@test -f $(LAYER_DIR)/triage_gate/__pycache__/__init__.$(BYTECODE_TAG).pyc || { echo "layer lacks triage_gate bytecode"; exit 1; }
+	@$(PY) infra/scripts/cache_policy_parse.py $(LAYER_DIR)/triage_gate/policy.yaml
 	@test -f $(LAYER_DIR)/pydantic/__pycache__/__init__.$(BYTECODE_TAG).pyc || { echo "layer lacks its dependencies' bytecode"; exit 1; }
 	$(PY) infra/scripts/layer_report.py --tag $(BYTECODE_TAG) --layer .aws-sam/build/CoreLayer $(FUNCTION_BUILDS)
 
@@ -127,6 +128,7 @@ bench: venv ## benchmarks beside their references (BENCH_ARGS=--quick for a shor
 	$(PY) -m pip install --quiet -r requirements/bench.txt -c requirements/constraints.txt
 	$(PY) infra/bench/bench_ingest.py $(BENCH_ARGS)
 	$(PY) infra/bench/bench_local_model.py $(BENCH_ARGS)
+	$(PY) infra/bench/bench_language.py $(BENCH_ARGS)
 	$(PY) infra/bench/bench_history.py
 	$(PY) infra/bench/bench_backtest.py
 

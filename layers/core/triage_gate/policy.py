@@ -5,21 +5,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from triage_gate import policy_source
 from triage_gate.config import describe_validation_error
 from triage_gate.errors import ConfigurationError
 
 # Package data beside this module: in the layer (/opt/python/triage_gate/policy.yaml), a wheel and a checkout.
-# libyaml's safe loader when PyYAML was built with it (the layer's wheel is): the same documents, parsed in C,
-# which halves the policy's share of TriageFunction's cold start. Pure Python otherwise.
-SAFE_LOADER: type[yaml.CSafeLoader | yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent / "policy.yaml"
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]*$", max_length=64)]
@@ -348,24 +344,23 @@ class Policy(_Strict):
 
 
 def load_policy(path: Path | str | None = None) -> Policy:
+    """Read, parse and validate the policy file. Validation always runs; the parse may come from its cache
+    (``policy_source.parsed_cache``), which is written here the first time a YAML parse validates."""
     file = Path(path) if path else DEFAULT_POLICY_PATH
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read policy file {file}: {exc.strerror}") from exc
-    try:
-        data: Any = yaml.load(raw, Loader=SAFE_LOADER)  # noqa: S506 (a safe loader: libyaml's, else PyYAML's)
-    except yaml.YAMLError as exc:
-        raise ConfigurationError(f"{file} is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigurationError(f"{file}: the policy must be a YAML mapping")
-    data = {**data, "sha256": hashlib.sha256(raw).hexdigest(), "base_dir": str(file.resolve().parent)}
-    try:
-        policy = Policy.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigurationError(describe_validation_error(exc, prefix=str(file))) from exc
+    source = policy_source.read(file)
+    policy = _validated(source.document, source, file)
+    if not source.from_cache:
+        policy_source.cache(source, same=lambda document: _validated(document, source, file) == policy)
     _check_model_files(policy, file)
     return policy
+
+
+def _validated(document: dict[str, Any], source: policy_source.PolicySource, file: Path) -> Policy:
+    data = {**document, "sha256": source.digest, "base_dir": str(file.resolve().parent)}
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigurationError(describe_validation_error(exc, prefix=str(file))) from exc
 
 
 def _check_model_files(policy: Policy, file: Path) -> None:

@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 import pytest
-import requests
 
 from tests.integration.writeback.conftest import ZD_TICKET, as_read, decision, notes_with_ref
 from triage_gate.adapters import vendor_http
@@ -110,13 +109,7 @@ def test_update_502_before_it_landed_is_repeated_and_applied_once(deliver, zende
 
 
 def test_a_slow_vendor_answer_to_the_note_does_not_produce_a_second_note(deliver, zendesk, monkeypatch):
-    real_request = requests.Session.request
-
-    def short_read_timeout(self: requests.Session, method: str, url: str, **kwargs: Any) -> Any:
-        kwargs["timeout"] = (1.0, 0.3)  # the vendor is slower than our read timeout
-        return real_request(self, method, url, **kwargs)
-
-    monkeypatch.setattr(requests.Session, "request", short_read_timeout)
+    monkeypatch.setattr(vendor_http, "MAX_READ_TIMEOUT", 0.3)  # the vendor is slower than our read timeout
     zendesk.hang_next(0.6)  # the note (assist mode: the only request) is answered late, but it IS written
     record = decision(mode="assist")
 

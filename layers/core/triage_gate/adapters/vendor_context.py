@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import requests
+from urllib3.exceptions import HTTPError
 
-from triage_gate.adapters.vendor_http import segment
+from triage_gate.adapters.vendor_http import HttpClient, segment
 from triage_gate.errors import ContextUnavailable
 from triage_gate.ports import SecretsProvider
 
@@ -20,7 +20,7 @@ class VendorContext:
         self._secrets = secrets
         self._zendesk = (zendesk_base_url or "").rstrip("/")
         self._hubspot = (hubspot_base_url or "").rstrip("/")
-        self._session: Any = None
+        self._client = HttpClient()
 
     def fetch(
         self, source: str, account_id: str, ticket_id: str, fields: Sequence[str], timeout: float
@@ -29,15 +29,13 @@ class VendorContext:
             if source == "zendesk":
                 return self._zendesk_ticket(ticket_id, timeout)
             return self._hubspot_ticket(ticket_id, fields, timeout)
-        except requests.RequestException as exc:
+        except HTTPError as exc:
             raise ContextUnavailable(f"{source} API unreachable: {type(exc).__name__}") from exc
         except (ValueError, KeyError, TypeError) as exc:
             raise ContextUnavailable(f"{source} API answered an unexpected shape: {type(exc).__name__}") from exc
 
     def _get(self, url: str, timeout: float, **kwargs: Any) -> Any:
-        if self._session is None:
-            self._session = requests.Session()
-        response = self._session.get(url, timeout=(min(1.0, timeout), timeout), **kwargs)
+        response = self._client.send("GET", url, timeout=(min(1.0, timeout), timeout), **kwargs)
         if response.status_code != 200:
             raise ContextUnavailable(f"{url.split('?')[0]} answered {response.status_code}")
         return response.json()
