@@ -94,6 +94,8 @@ build: venv tools ## sam build, then compile the layer and the functions to byte
 	@test -d $(LAYER_DIR)/pydantic_core || { echo "built layer lacks its dependencies"; exit 1; }
 	@test -f $(LAYER_DIR)/triage_gate/policy.yaml || { echo "built layer lacks triage_gate/policy.yaml"; exit 1; }
 	@ls $(LAYER_DIR)/triage_gate/models/*.json >/dev/null 2>&1 || { echo "built layer lacks the seed models"; exit 1; }
+	@test -f $(LAYER_DIR)/triage_gate/models/lid.176.ftz || { echo "built layer lacks the language identification model"; exit 1; }
+	@ls $(LAYER_DIR)/fasttext_pybind*.so >/dev/null 2>&1 || { echo "built layer lacks fasttext-predict's extension"; exit 1; }
 	@found=""; for path in $(LAYER_DEV_ONLY); do test ! -e "$(LAYER_DIR)/$$path" || found="$$found $$path"; done; \
 	if [ -n "$$found" ]; then \
 		echo "built layer holds tool code:$$found" >&2; \

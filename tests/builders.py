@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from triage_gate.adapters.language_detector import FastTextLanguageDetector
 from triage_gate.config import IngestSettings, VendorSecrets
 from triage_gate.errors import ModelUnavailable
 from triage_gate.http import WebhookRequest
@@ -180,10 +181,18 @@ class FakeLocal:
         default_factory=lambda: {"category": ("bug", 0.82), "priority": ("high", 0.9)}
     )
     calls: list[tuple[str, str]] = field(default_factory=list)
+    trained_languages: frozenset[str] | None = None  # None: the model does not say (the default language only)
 
     def classify(self, workflow: str, task: str, model_path: str, text: str) -> tuple[str, float]:
         self.calls.append((task, text))
         return self.answers[task]
+
+    def languages(self, model_path: str) -> frozenset[str] | None:
+        return self.trained_languages
+
+
+# The real detector (fastText's lid.176.ftz), loaded once for the whole session.
+LANGUAGE_DETECTOR = FastTextLanguageDetector()
 
 
 @dataclass
@@ -210,6 +219,7 @@ def harness(pol: Policy | None = None, documents: dict[tuple[str, str], dict[str
     deps = TriageDeps(
         policy=pol or policy(), context=context, remote=remote, local=local, breakers=breakers, budgets=budgets,
         decisions=decisions, claims=claims, actions=actions, exceptions=exceptions, clock=lambda: clock[0],
+        languages=LANGUAGE_DETECTOR,
     )  # fmt: skip
     return Harness(
         TriageService(deps), remote, local, context, decisions, actions, exceptions, breakers, budgets, clock, claims

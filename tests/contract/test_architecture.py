@@ -14,7 +14,18 @@ import pytest
 from tests.builders import ROOT
 
 PACKAGE = ROOT / "layers" / "core" / "triage_gate"
-FOUNDATION = {"errors", "messages", "config", "observability", "http", "policy", "policy_source", "ports", "display"}
+FOUNDATION = {
+    "errors",
+    "messages",
+    "config",
+    "observability",
+    "http",
+    "policy",
+    "policy_source",
+    "policy_language",
+    "ports",
+    "display",
+}
 DOMAIN = {"intake", "triage", "writeback", "review", "roi", "rollout", "localmodel"}
 DOMAIN |= {"rollout_status", "rollout_gate", "proportions"}  # the promotion gate and its Wilson bounds
 RANK = {"foundation": 0, "domain": 1, "adapters": 2, "compose": 3}

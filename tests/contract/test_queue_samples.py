@@ -62,3 +62,28 @@ def test_a_review_case_written_before_kind_existed_still_parses() -> None:
 def test_a_message_of_no_known_shape_is_refused() -> None:
     with pytest.raises(ValueError, match="validation error"):
         EXCEPTION_QUEUE_MESSAGES.validate_json('{"kind": "notice", "decision_id": "x"}')
+
+
+def test_the_apply_sample_carries_the_tickets_language_and_signals() -> None:
+    message = DecisionMessage.model_validate_json(_body(EVENTS_DIR / "writeback__apply_decision.json"))
+
+    assert message.language == "de"
+    assert message.signals is not None
+    assert (message.signals.sentiment, message.signals.urgent) == ("negative", True)
+
+
+def test_a_decision_body_from_before_language_and_signals_still_parses() -> None:
+    body = json.loads(_body(EVENTS_DIR / "writeback__apply_decision.json"))
+    del body["language"], body["signals"]
+
+    message = DecisionMessage.model_validate_json(json.dumps(body))
+
+    assert (message.language, message.signals) == (None, None)
+
+
+def test_a_signal_outside_the_contract_is_refused() -> None:
+    body = json.loads(_body(EVENTS_DIR / "writeback__apply_decision.json"))
+    body["signals"] = {"sentiment": "furious"}
+
+    with pytest.raises(ValueError, match="sentiment"):
+        DecisionMessage.model_validate_json(json.dumps(body))

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.builders import NOW, FakeLocal, policy, ticket_event, zendesk_documents
+from tests.builders import LANGUAGE_DETECTOR, NOW, FakeLocal, policy, ticket_event, zendesk_documents
 from triage_gate.adapters.claude import MAX_RETRY_WAIT, ClaudeModel, retry_after
 from triage_gate.config import VendorSecrets
 from triage_gate.errors import ModelRequestRejected, ModelUnavailable
@@ -124,7 +124,7 @@ def test_an_incomplete_reply_sends_the_ticket_to_review_never_applies_it(fake, m
     actions = RecordingQueue()
     deps = TriageDeps(
         policy=pol, context=StaticContext({("zendesk", "40211"): zendesk_documents()}), remote=model,
-        local=FakeLocal(), breakers=InMemoryBreakerStore(), budgets=InMemoryBudgetStore(),
+        local=FakeLocal(), languages=LANGUAGE_DETECTOR, breakers=InMemoryBreakerStore(), budgets=InMemoryBudgetStore(),
         decisions=InMemoryDecisionStore(), claims=InMemoryTicketClaims(), actions=actions,
         exceptions=RecordingQueue(), clock=lambda: NOW,
     )  # fmt: skip

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.builders import NOW, FakeLocal, policy, ticket_event
+from tests.builders import LANGUAGE_DETECTOR, NOW, FakeLocal, policy, ticket_event
 from triage_gate.adapters.claude import ClaudeModel
 from triage_gate.adapters.vendor_context import VendorContext
 from triage_gate.config import VendorSecrets
@@ -81,6 +81,7 @@ def _stack(fakes: tuple[FakeAnthropic, FakeZendesk], pol: Policy | None = None, 
         context=VendorContext(secrets, zendesk_base_url=zendesk.url, hubspot_base_url=None),
         remote=ClaudeModel(secrets, pol.prices, anthropic.url),
         local=FakeLocal(),
+        languages=LANGUAGE_DETECTOR,
         breakers=breakers,
         budgets=InMemoryBudgetStore(),
         decisions=decisions,

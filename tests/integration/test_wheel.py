@@ -64,8 +64,10 @@ def test_the_wheel_holds_every_module_the_policy_and_the_seed_models(wheel: Path
     packaged = {n for n in names if n.split("/", 1)[0] in PACKAGES}
 
     assert {"triage_gate/policy.yaml", "triage_gate/py.typed"} <= packaged
+    models = ROOT / "layers/core/triage_gate/models"
+    # The seed models, and the language identification model with its licence notice.
     assert {n for n in packaged if n.startswith("triage_gate/models/")} == {
-        f"triage_gate/models/{p.name}" for p in (ROOT / "layers/core/triage_gate/models").glob("*.json")
+        f"triage_gate/models/{p.name}" for p in [*models.glob("*.json"), *models.glob("lid.176.*")]
     }
     assert packaged == _source_files()  # a new sub-package missing from pyproject's `packages` fails here
 

@@ -334,10 +334,30 @@ def test_route_rules_pick_sonnet_for_long_tickets_and_enterprise_customers():
         }
     )
 
-    assert choose_route(task, chars=100, customer_tier=None, language=None) == "haiku"
-    assert choose_route(task, chars=5000, customer_tier=None, language=None) == "sonnet"
-    assert choose_route(task, chars=100, customer_tier="Enterprise", language=None) == "sonnet"
-    assert choose_route(task, chars=100, customer_tier="growth", language="de-DE") == "local"
+    assert choose_route(task, chars=100, customer_tier=None, language="en") == "haiku"
+    assert choose_route(task, chars=5000, customer_tier=None, language="en") == "sonnet"
+    assert choose_route(task, chars=100, customer_tier="Enterprise", language="en") == "sonnet"
+    assert choose_route(task, chars=100, customer_tier="growth", language="de") == "local"
+
+
+def test_a_rule_for_tickets_outside_the_local_models_languages_matches_only_those():
+    from triage_gate.policy import Task
+    from triage_gate.triage.routing import choose_route
+
+    task = Task.model_validate(
+        {
+            "labels": {"a": {"description": "aaa"}, "b": {"description": "bbb"}},
+            "route": "local",
+            "local_model": "models/x.json",
+            "route_rules": [{"route": "haiku", "outside_local_languages": True}],
+        }
+    )
+    english = frozenset({"en"})
+
+    assert choose_route(task, chars=100, customer_tier=None, language="en", local_languages=english) == "local"
+    assert choose_route(task, chars=100, customer_tier=None, language="de", local_languages=english) == "haiku"
+    # No local model: no ticket is outside it.
+    assert choose_route(task, chars=100, customer_tier=None, language="de", local_languages=None) == "local"
 
 
 def test_crash_mid_batch_then_whole_batch_redelivered_applies_each_event_once():

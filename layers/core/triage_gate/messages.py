@@ -74,6 +74,15 @@ class TicketSnapshot(BaseModel):
     created_at: str | None = None
 
 
+class DecisionSignals(BaseModel):
+    """The signals answered beside the decision (write-back tags them and puts them in the note)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    sentiment: Literal["negative", "neutral", "positive"] | None = None
+    urgent: bool | None = None
+
+
 class DecisionMessage(BaseModel):
     """ActionsQueue (apply) and ExceptionQueue (a new review case): one decision, by its id."""
 
@@ -99,6 +108,9 @@ class DecisionMessage(BaseModel):
     # "reviewer": a person told us to write these labels (the stale-ticket check happened at the click).
     authority: Authority = "model"
     corrected_tasks: list[str] = Field(default_factory=list)  # tasks whose label a reviewer set
+    # The ticket's language (ISO 639-1 where one exists) and signals; absent from bodies sent before they existed.
+    language: str | None = None
+    signals: DecisionSignals | None = None
 
 
 class ReviewJob(BaseModel):

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from triage_gate import policy_source
 from triage_gate.config import describe_validation_error
 from triage_gate.errors import ConfigurationError
+from triage_gate.policy_language import LanguageCode, LanguagePolicy, SignalReview, Signals
 
 # Package data beside this module: in the layer (/opt/python/triage_gate/policy.yaml), a wheel and a checkout.
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent / "policy.yaml"
@@ -68,7 +69,10 @@ class RouteRule(_Strict):
     route: Name
     min_chars: int | None = Field(default=None, ge=0)
     customer_tiers: list[str] | None = None
-    languages: list[str] | None = None
+    # The ticket's language (detected; else the requester's locale; else the workflow's default_language).
+    languages: list[LanguageCode] | None = None
+    # True: the ticket's language is not one the task's local model was trained on (its metadata says which).
+    outside_local_languages: bool = False
 
 
 class Thresholds(_Strict):
@@ -120,6 +124,7 @@ class Rules(_Strict):
     vip_tiers: list[str] = Field(default_factory=list)
     vip_action: Literal["review", "apply_if_confident"] = "review"
     degraded_mode: Literal["local", "review_all"] = "local"
+    review_on_signals: SignalReview = Field(default_factory=SignalReview)
 
 
 ZENDESK_PRIORITIES = ("low", "normal", "high", "urgent")
@@ -235,6 +240,8 @@ class Workflow(_Strict):
     sla: Sla = Field(default_factory=Sla)
     writeback: Writeback = Field(default_factory=Writeback)
     roi_baseline: RoiBaseline = Field(default_factory=RoiBaseline)
+    language: LanguagePolicy = Field(default_factory=LanguagePolicy)
+    signals: Signals = Field(default_factory=Signals)
 
     @model_validator(mode="after")
     def _consistent(self) -> Workflow:
@@ -245,6 +252,11 @@ class Workflow(_Strict):
             if unknown:
                 raise ValueError(f"rules.always_review.{task} names labels not in the taxonomy: {unknown}")
         self._check_writeback()
+        review_on = self.rules.review_on_signals
+        if review_on.sentiment and not self.signals.sentiment:
+            raise ValueError("rules.review_on_signals.sentiment needs signals.sentiment: true")
+        if review_on.urgent and not self.signals.urgency:
+            raise ValueError("rules.review_on_signals.urgent needs signals.urgency: true")
         roots = CONTEXT_ROOTS[self.source]
         for field in [*self.context.fields, *([self.context.customer_tier_field])]:
             if field and field.split(".", 1)[0] not in roots:

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from triage_local.sandboxes import tool_inputs
+from triage_local.sandboxes import side_answers, tool_inputs
 from triage_local.sandboxes.anthropic_checks import RequestInvalid, validate_message_request
 from triage_local.sandboxes.base import RecordedRequest, Reply, Sandbox
 
@@ -64,6 +64,8 @@ def error_reply(status: int, message: str | None = None, headers: dict[str, str]
 class FakeAnthropic(Sandbox):
     """`FakeAnthropic(api_key)`; `.script(*steps)` queues replies, `.responder` builds "ok" tool inputs.
 
+    "ok" answers `sentiment`, `urgent` and `gist` (when the tool asks for them) from the ticket's words
+    (`side_answers`).
     Steps: "ok"; the spoilt answers "malformed", "out_of_taxonomy", "low_confidence", "text_only" (no tool call,
     end_turn); "max_tokens" (the tool input without its last field, stop_reason max_tokens); "refusal"
     (stop_reason refusal, no tool call); `{"input": {...}, "stop_reason"?: ...}` an exact tool input (and stop
@@ -197,6 +199,9 @@ class FakeAnthropic(Sandbox):
         if isinstance(step, dict):
             return dict(step["input"])
         valid = self.responder(body) if self.responder else tool_inputs.example_input(tool)
+        # A gist, sentiment and urgency the schema asks for follow the ticket (keyword rules), not the schema's
+        # first values; a responder's own answers for them are kept.
+        valid = side_answers.with_side_answers(tool, body, valid, keep=self.responder is not None)
         if step == "malformed":
             return tool_inputs.malformed(tool, valid)
         if step == "out_of_taxonomy":

@@ -63,6 +63,7 @@ class Decided:
     reason_codes: tuple[str, ...]
     latency_ms: float
     cost_usd: float
+    language: str | None = None  # the language the decision record counted (None: not read)
 
 
 @dataclass
@@ -174,6 +175,7 @@ def decide(setup: ReplaySetup, policy: Policy, tickets: Sequence[HistoryTicket])
                 predicted={task: r.predicted for task, r in rows.items()},
                 confidence={task: r.confidence for task, r in rows.items()},
                 reason_codes=first.reason_codes, latency_ms=first.latency_ms, cost_usd=first.cost_usd,
+                language=first.language,
             )
         )  # fmt: skip
     return decided

@@ -10,6 +10,7 @@ from typing import Any, get_args
 from triage_gate.policy import BaselineFigure, Policy
 from triage_tools.backtest.baseline import history_words, measured_figures
 from triage_tools.backtest.history import History
+from triage_tools.backtest.languages import by_language
 from triage_tools.backtest.measures import figures
 from triage_tools.backtest.replay import Replay
 from triage_tools.backtest.split import TimeSplit
@@ -105,6 +106,7 @@ def build_result(
         "baseline": _baseline(history, policy, workflow),
         "cost_usd": sum(d.cost_usd for d in replay.decided),
         **measures,
+        "languages": by_language(replay.decided, list(wf.tasks), measures["bar"], measures["modes"]["auto"]["weeks"]),
         "next_step": next_step(measures["modes"]["auto"], workflow),
     }
 

@@ -36,6 +36,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from triage_gate.roi.totals import totals
     from triage_gate.roi.weeks import weekly
     from triage_tools.reports.roi import terminal, write_html
+    from triage_tools.reports.roi_languages import by_language
 
     try:
         since = parse_since(args.since)
@@ -59,9 +60,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     baselines = {name: wf.roi_baseline for name, wf in policy.workflows.items()}
     stats = weekly(records, baselines, since=since, until=None, workflow=args.workflow)
     summary = totals(stats)
-    print(terminal(stats, summary, baselines))
+    languages = by_language(records, baselines, since=since, workflow=args.workflow)
+    print(terminal(stats, summary, baselines, languages))
     if args.out:
-        print(f"report: {write_html(args.out, stats, summary, baselines)}")
+        print(f"report: {write_html(args.out, stats, summary, baselines, languages)}")
     from triage_tools.rollout.commands import print_report_section
 
     print_report_section(args, policy, records)

@@ -15,11 +15,14 @@ EXIT_GATE = 3
 
 def add_eval_parsers(sub: Any) -> None:
     for name, text in (
-        ("eval", "replay a labelled CSV through the production guardrails and report accuracy, coverage, cost"),
+        ("eval", "replay a labelled CSV/JSONL through the production guardrails: accuracy, coverage, cost by language"),
         ("calibrate", "fit calibration (pooled and per label) and propose thresholds that meet the error tolerance"),
     ):
         cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("csv", type=Path, help="labelled CSV (or a `triage feedback export`)")
+        cmd.add_argument(
+            "csv", type=Path, metavar="FILE",
+            help="labelled CSV, or JSON lines (.jsonl/.ndjson: keys as columns), or a `triage feedback export`",
+        )  # fmt: skip
         cmd.add_argument("--workflow", required=True, help="workflow of the policy file")
         cmd.add_argument("--task", default="category", help="task the label column answers (default category)")
         cmd.add_argument("--text-col", required=True, metavar="COL")

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from triage_gate.proportions import wilson_lower_bound
+from triage_tools.evaluation.languages import by_language, language_unsupported_rows
 from triage_tools.training.metrics import calibration_bins
 from triage_tools.training.metrics import expected_calibration_error as _ece
 
@@ -70,6 +71,7 @@ class EvalRow:
     cost_usd: float
     latency_ms: float
     model: str = ""  # the model that actually answered ("local" when a Claude route fell back)
+    language: str | None = None  # the language the decision record counted (None: not read)
 
 
 def models_used(rows: Sequence[EvalRow]) -> dict[str, int]:
@@ -334,7 +336,8 @@ def summary(rows: Sequence[EvalRow], labels: Iterable[str], *, name: str) -> dic
     """Every metric above for one run, as a JSON-serialisable dict (plain str/int/float/None/list/dict).
 
     Keys: name, n, accuracy, macro_f1, per_label, confusion, coverage, precision_auto, n_auto, curve,
-    reasons, ece, reliability, latency, cost, and ``policy_threshold`` (the mean policy threshold of the
+    reasons, ece, reliability, latency, cost, ``by_language`` and ``language_unsupported``
+    (:mod:`triage_tools.evaluation.languages`), and ``policy_threshold`` (the mean policy threshold of the
     predicted labels, where the report marks the policy's operating point on the curve; ``None`` if unknown).
     """
     labels = list(labels)
@@ -355,5 +358,7 @@ def summary(rows: Sequence[EvalRow], labels: Iterable[str], *, name: str) -> dic
         "reliability": reliability(rows),
         "latency": latency_percentiles(rows),
         "cost": cost_summary(rows),
+        "by_language": by_language(rows),
+        "language_unsupported": language_unsupported_rows(rows),
         "policy_threshold": _policy_threshold(rows),
     }

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from triage_gate.adapters.language_detector import FastTextLanguageDetector
 from triage_gate.errors import ModelUnavailable
 from triage_gate.messages import TicketEvent
 from triage_gate.policy import Policy, Route, Task, Workflow
@@ -166,6 +167,10 @@ def run(setup: EvalSetup, examples: Iterable[Example], progress: bool = True) ->
     return rows
 
 
+# Every eval decision reads its ticket's language as production does (loaded at the first ticket).
+LANGUAGE_DETECTOR = FastTextLanguageDetector()
+
+
 def _service(setup: EvalSetup, workflow: Workflow, examples: list[Example]) -> TriageService:
     documents: dict[tuple[str, str], dict[str, Any]] = {
         (str(workflow.source), _ticket_id(position)): {
@@ -184,6 +189,7 @@ def _service(setup: EvalSetup, workflow: Workflow, examples: list[Example]) -> T
         actions=RecordingQueue(),
         exceptions=RecordingQueue(),
         claims=InMemoryTicketClaims(),
+        languages=LANGUAGE_DETECTOR,
         rollout=_Auto(),
     )
     return TriageService(deps)
@@ -216,6 +222,7 @@ def _evaluate(service: TriageService, setup: EvalSetup, workflow: Workflow, exam
         cost_usd=record.cost_usd,
         latency_ms=record.latency_ms.get("total", 0.0),
         model=decision.model if decision else "",
+        language=record.language.code if record.language else None,
     )
 
 

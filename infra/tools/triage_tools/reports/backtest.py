@@ -12,6 +12,14 @@ from typing import Any
 from triage_gate.display import MISSING, duration, hours, integer, number, percent, ranked_counts, text_table
 from triage_tools.reports.common import BLUE, FIGURE_CSS, GREEN, ORANGE, SVG_CSS, TABLE_CSS, escape
 from triage_tools.reports.eval_charts import bar_svg
+from triage_tools.reports.languages import (
+    BACKTEST_HEADER,
+    backtest_rows,
+    html_table,
+    language_task_rows,
+    terminal_lines,
+    wilson_text,
+)
 
 __all__ = ["render_html", "terminal", "write_html"]
 
@@ -38,14 +46,6 @@ def _window(window: Mapping[str, Any]) -> str:
     return f"{_day(window.get('from'))} .. {_day(window.get('to'))} ({integer(window.get('tickets'))} tickets)"
 
 
-def _precision(measure: Mapping[str, Any] | None) -> str:
-    """``97.1% (95% Wilson 95.5%..98.2%, n=612)``."""
-    if not measure or not measure.get("n"):
-        return MISSING
-    low, high = percent(measure.get("wilson_low")), percent(measure.get("wilson_high"))
-    return f"{percent(measure.get('precision'))} ({low}..{high}, n={integer(measure.get('n'))})"
-
-
 def _per_week(value: object) -> str:
     found = number(value)
     return MISSING if found is None else f"{found:.0f}"
@@ -62,7 +62,7 @@ _MODE_COLUMNS: tuple[tuple[str, Callable[[str, Mapping[str, Any]], str]], ...] =
     ("reviews/week", lambda name, m: _per_week(m.get("reviews_per_week"))),
     (
         "precision (95% Wilson)",
-        lambda name, m: _precision(m.get("precision") or m.get("suggestion_precision") or m.get("agreement")),
+        lambda name, m: wilson_text(m.get("precision") or m.get("suggestion_precision") or m.get("agreement")),
     ),
     ("hours recovered/week", lambda name, m: hours(m.get("hours_recovered_per_week"))),
     ("turnaround p50 / p90", lambda name, m: _turnaround(m.get("turnaround") or {})),
@@ -139,6 +139,11 @@ def _week_rows(result: Result) -> list[list[str]]:
     ]  # fmt: skip
 
 
+_LANGUAGE_TITLE = (
+    "By language (the language each decision counted; applied = auto applies it, assist suggests it; reviews/week "
+    "over the decided window):"
+)
+_LANGUAGE_TASK_TITLE = "By language and task (agreement of all decisions; precision of the applied ones, 95% Wilson):"
 _TASK_HEADER = ["task", "labelled", "agreement", "applied", "precision", "95% low", "95% high", "verdict"]
 _LABEL_HEADER = [
     "label",
@@ -219,6 +224,8 @@ def terminal(result: Result) -> str:
     reasons = ranked_counts(result.get("review_reasons"))
     shown_reasons = ", ".join(f"{code} {count}" for code, count in reasons[:_TOP_REASONS]) or "none"
     lines += [f"Why tickets went to review (a ticket can have several): {shown_reasons}"]
+    lines += ["", *terminal_lines(_LANGUAGE_TITLE, BACKTEST_HEADER, backtest_rows(result.get("languages") or []))]
+    lines += ["", *terminal_lines(_LANGUAGE_TASK_TITLE, *language_task_rows(result.get("languages") or []))]
     lines += ["", "Per task (applied tickets against the person's final label):"]
     lines += text_table(_TASK_HEADER, _task_rows(result))
     for task in result["tasks"]:
@@ -272,7 +279,7 @@ def _label_svg(result: Result, task: str) -> str:
     for label, scores in result["tasks"][task]["per_label"].items():
         applied = scores["applied"]
         if applied.get("n"):
-            items.append((label, float(applied["precision"]), _precision(applied)))
+            items.append((label, float(applied["precision"]), wilson_text(applied)))
     return bar_svg(f"{task}: precision of applied tickets per label", items, 1.0, BLUE)
 
 
@@ -296,6 +303,10 @@ def render_html(result: Result) -> str:
         _table(_WEEK_HEADER, _week_rows(result)),
         "<h2>Why tickets went to review</h2>",
         _table(["reason code", "tickets"], [[code, str(n)] for code, n in ranked_counts(result.get("review_reasons"))]),
+        f"<h2>By language</h2><p class=meta>{escape(_LANGUAGE_TITLE)}</p>",
+        html_table(BACKTEST_HEADER, backtest_rows(result.get("languages") or [])),
+        f"<p class=meta>{escape(_LANGUAGE_TASK_TITLE)}</p>",
+        html_table(*language_task_rows(result.get("languages") or [])),
         "<h2>Per task</h2>",
         _table(_TASK_HEADER, _task_rows(result)),
     ]

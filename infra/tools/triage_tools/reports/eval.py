@@ -18,6 +18,7 @@ from triage_gate.display import MISSING, integer, number, percent, ranked_counts
 from triage_tools.evaluation.metrics import NO_LABEL, wilson_lower_bound
 from triage_tools.reports.common import BLUE, FIGURE_CSS, ORANGE, SVG_CSS, TABLE_CSS, escape
 from triage_tools.reports.eval_charts import bar_svg, curve_svg, reliability_svg
+from triage_tools.reports.languages import EVAL_HEADER, eval_rows, html_table, terminal_lines
 
 __all__ = ["gate", "render_html", "terminal_summary", "write_html"]
 
@@ -126,6 +127,7 @@ def terminal_summary(candidate: Summary, baselines: Sequence[Summary]) -> str:
             ],
         )
 
+    lines += ["", *_language_lines(candidate, names[0])]
     reasons = ranked_counts(candidate.get("reasons"))
     lines += ["", f"Top reason codes ({names[0]}):"]
     if not reasons:
@@ -139,6 +141,17 @@ def terminal_summary(candidate: Summary, baselines: Sequence[Summary]) -> str:
         if len(reasons) > _TOP_REASONS:
             lines.append(f"  ... and {len(reasons) - _TOP_REASONS} more")
     return "\n".join(lines) + "\n"
+
+
+def _languages(summary: Summary) -> list[Mapping[str, Any]]:
+    entries = summary.get("by_language")
+    return [e for e in entries if isinstance(e, Mapping)] if isinstance(entries, list) else []
+
+
+def _language_lines(summary: Summary, name: str) -> list[str]:
+    """The by-language table (languages with at least one ticket, most first) and the language_unsupported count."""
+    lines = terminal_lines(f"By language ({name}):", EVAL_HEADER, eval_rows(_languages(summary)))
+    return [*lines, f"language_unsupported: {integer(summary.get('language_unsupported'))} rows"]
 
 
 # --------------------------------------------------------------------------------------------- the gate
@@ -316,6 +329,10 @@ def render_html(candidate: Summary, baselines: Sequence[Summary]) -> str:
             "<h2>Per label</h2><div class=grid>",
             f"<figure>{_f1_svg(candidate)}</figure>",
             f"<div>{_per_label_html(candidate)}</div></div>",
+            "<h2>By language</h2>",
+            f"<p class=meta>The language each decision counted; language_unsupported: "
+            f"{escape(integer(candidate.get('language_unsupported')))} rows.</p>",
+            html_table(EVAL_HEADER, eval_rows(_languages(candidate))),
             "<h2>Reason codes</h2>",
             f"<figure>{_reasons_svg(candidate)}</figure>",
             "</body></html>\n",

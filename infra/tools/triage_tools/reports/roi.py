@@ -21,6 +21,7 @@ from triage_gate.roi.weeks import WeekStats
 from triage_gate.triage import reasons as reason_codes
 from triage_tools.reports.common import FIGURE_CSS, SVG_CSS, TABLE_CSS, escape
 from triage_tools.reports.roi_charts import escalations_svg, hours_svg, rework_svg, turnaround_svg
+from triage_tools.reports.roi_languages import ByWorkflow, html_sections, terminal_sections
 
 __all__ = ["baseline_sources", "render_html", "terminal", "write_html"]
 
@@ -143,10 +144,13 @@ def _period_lines(total: WorkflowTotals) -> list[str]:
 # --------------------------------------------------------------------------------------------- terminal
 
 
-def terminal(stats: Sequence[WeekStats], totals: Totals, baselines: Baselines | None = None) -> str:
+def terminal(
+    stats: Sequence[WeekStats], totals: Totals, baselines: Baselines | None = None, languages: ByWorkflow | None = None
+) -> str:
     """Per workflow: a week-by-week table, the period totals, the top escalation reasons and the
     reviewer throughput; with ``baselines`` (the policy's ``roi_baseline`` per workflow), where each baseline
-    figure came from. Plain text, fixed-width columns."""
+    figure came from; with ``languages`` (:func:`triage_tools.reports.roi_languages.by_language`), each
+    workflow's decisions by language at the end. Plain text, fixed-width columns."""
     grouped = _by_workflow(stats)
     if not grouped:
         return "No decisions in the period.\n"
@@ -183,6 +187,7 @@ def terminal(stats: Sequence[WeekStats], totals: Totals, baselines: Baselines | 
                 lines.append(f"  ... and {len(reviewers) - _TOP_REVIEWERS} more")
         else:
             lines.append("  (no reviews)")
+    lines += terminal_sections(languages or {})
     return "\n".join(lines) + "\n"
 
 
@@ -286,12 +291,19 @@ _NOTES = (
 )
 
 
+_LANGUAGE_NOTE = (
+    "The language each decision counted (unknown: decided before languages were read). Sent to review: decisions "
+    "whose action was review; review rate: of all decisions."
+)
+
+
 def render_html(
     stats: Sequence[WeekStats],
     totals: Totals,
     *,
     title: str = "Triage Gate ROI report",
     baselines: Baselines | None = None,
+    languages: ByWorkflow | None = None,
 ) -> str:
     """The self-contained HTML page (see :func:`write_html`)."""
     grouped = _by_workflow(stats)
@@ -313,24 +325,35 @@ def render_html(
     parts.append(_html_table(["workflow", *(title for title, _ in _SUMMARY_COLUMNS)], rows))
     for name, weeks in grouped.items():
         parts.append(_workflow_html(name, weeks, workflows[name], (baselines or {}).get(name)))
+    if languages:
+        parts += ["<h2>By language</h2>", f'<p class="meta">{escape(_LANGUAGE_NOTE)}</p>', html_sections(languages)]
     parts.append('<h2>How the figures are computed</h2><ul class="notes">')
     parts += [f"<li>{escape(note)}</li>" for note in _NOTES]
     parts.append("</ul></body></html>")
     return "".join(parts) + "\n"
 
 
-def write_html(out_dir: Path, stats: Sequence[WeekStats], totals: Totals, baselines: Baselines | None = None) -> Path:
+def write_html(
+    out_dir: Path,
+    stats: Sequence[WeekStats],
+    totals: Totals,
+    baselines: Baselines | None = None,
+    languages: ByWorkflow | None = None,
+) -> Path:
     """Write ``out_dir/report.html`` (self-contained: inline CSS and SVG charts) and ``out_dir/roi.json``
     (``{"weeks": [...], "totals": {...}}``, and ``"baselines"``: per workflow, each figure's value and source,
-    when ``baselines`` is given). Creates ``out_dir``; returns the HTML file's path."""
+    when ``baselines`` is given; ``"by_language"`` per workflow when ``languages`` is). Creates ``out_dir``;
+    returns the HTML file's path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     report = out_dir / "report.html"
-    report.write_text(render_html(stats, totals, baselines=baselines), encoding="utf-8")
+    report.write_text(render_html(stats, totals, baselines=baselines, languages=languages), encoding="utf-8")
     payload: dict[str, object] = {
         "weeks": [s.as_dict() for s in stats],
         "totals": {name: dict(t) for name, t in totals.items()},
     }
     if baselines is not None:
         payload["baselines"] = _baselines_json(baselines)
+    if languages is not None:
+        payload["by_language"] = {name: [dict(entry) for entry in entries] for name, entries in languages.items()}
     (out_dir / "roi.json").write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return report

@@ -200,6 +200,10 @@ def _summary(data: Dataset, metadata: dict[str, Any], n_labels: int, out: Path, 
         )
     else:
         lines.append("  no holdout: probabilities are not calibrated")
+    if metadata.get("languages"):
+        from triage_tools.training.languages import describe
+
+        lines.append(describe(metadata["languages"]))
     lines.append(f"  wrote {out} ({size / 1024:.1f} KiB) in {seconds:.1f} s")
     return "\n".join(lines)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from triage_gate.localmodel.features import smooth_idf, term_counts
 from triage_gate.localmodel.model import TextClassifier, softmax
+from triage_tools.training.languages import training_languages
 from triage_tools.training.metrics import accuracy, expected_calibration_error, macro_f1
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ def train(
         n_features=model.n_features,
         label_counts={name: sum(1 for y in labels if y == name) for name in label_names},
         hyperparameters={"c": c, "max_features": max_features, "min_df": min_df, "holdout": holdout, "seed": seed},
+        languages=training_languages(texts),
         training_seconds=round(time.perf_counter() - started, 2),
     )
     return TextClassifier.from_dict({**model.to_dict(), "temperature": temperature, "metadata": metadata})

@@ -118,7 +118,7 @@ def _request(route: Route, prompt: Prompt, price: Price) -> dict[str, Any]:
         system["cache_control"] = {"type": "ephemeral"}
     return {
         "model": route.model,
-        "max_tokens": route.max_tokens,
+        "max_tokens": route.max_tokens + prompt.asks.output_tokens,  # the gist and signals never crowd the tasks
         "system": [system],
         "tools": [prompt.tool],
         "tool_choice": {"type": "tool", "name": TOOL_NAME, "disable_parallel_tool_use": True},

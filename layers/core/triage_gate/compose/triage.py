@@ -17,6 +17,7 @@ from triage_gate.adapters.control_table import (
 )
 from triage_gate.adapters.decisions_table import DynamoDecisionStore
 from triage_gate.adapters.flag_stores import FileFlagStore, appconfig_store
+from triage_gate.adapters.language_detector import FastTextLanguageDetector
 from triage_gate.adapters.local_models import LocalModelCache
 from triage_gate.adapters.sqs_queue import SqsMessageQueue
 from triage_gate.adapters.vendor_context import VendorContext
@@ -55,6 +56,7 @@ def build(settings: TriageSettings | None = None, aws: AwsClients | None = None)
         ),
         remote=ClaudeModel(secrets, policy.prices, settings.anthropic_base_url),
         local=LocalModelCache(),
+        languages=FastTextLanguageDetector(),
         breakers=DynamoBreakerStore(settings.control_table_name, ddb),
         budgets=DynamoBudgetStore(settings.control_table_name, ddb),
         decisions=DynamoDecisionStore(settings.decisions_table_name, ddb),

@@ -126,6 +126,16 @@ class TextClassifier:
         Path(path).write_bytes(data)
         return len(data)
 
+    @property
+    def languages(self) -> frozenset[str] | None:
+        """The languages of the training text (``triage train`` detects and records them); None for a model
+        trained before it did. A ticket in another language is outside what this model knows."""
+        recorded = self.metadata.get("languages")
+        supported = recorded.get("supported") if isinstance(recorded, dict) else None
+        if not isinstance(supported, list) or not supported:
+            return None
+        return frozenset(str(code) for code in supported)
+
     # -- inference -------------------------------------------------------------------------------------
 
     @property

@@ -33,7 +33,8 @@ from slack_sdk.models.blocks import (
 from triage_gate.policy import Workflow
 from triage_gate.review.models import CORRECTION_REASONS
 from triage_gate.triage import reasons
-from triage_gate.triage.decision import DecisionRecord
+from triage_gate.triage.decision import DecisionRecord, LanguageFacts, ReviewerGist, Signals
+from triage_gate.triage.language import language_name
 
 EXCERPT_CHARS = 600
 SUBJECT_CHARS = 200  # escaped: the subject line and the quoted excerpt share one 3,000-char section
@@ -43,6 +44,8 @@ LIST_CHARS = 2900  # the proposed labels, the reason codes: short lists, clipped
 SECTION_CHARS = SectionBlock.text_max_length  # 3,000
 MAX_LABEL_SELECTS = 3  # + the reason select: within the 5 elements an actions block held in older clients
 MAX_OPTIONS = StaticSelectElement.options_max_length  # 100
+GIST_MODEL_CHARS = 100  # the model's name in the gist's heading
+GIST_CHARS = 2700  # the gist itself, escaped and quoted, after its heading (≤ 200 chars) in one section
 
 
 def mrkdwn_escape(text: object) -> str:
@@ -82,6 +85,12 @@ def review_message(
     blocks: list[Block] = [
         _section(f"*Review needed* · {ticket} · {mrkdwn_escape(record.workflow)}"),
         _section(f"*{mrkdwn_clip(record.subject or '(no subject)', SUBJECT_CHARS)}*\n>{_excerpt(record.input_text)}"),
+    ]
+    if about := _about(record):
+        blocks.insert(1, _context(_clip_escaped(about, FACTS_CHARS)))
+    if record.gist is not None:
+        blocks.append(_section(_gist(record.gist)))
+    blocks += [
         _section(f"*Proposed*\n{_clip_escaped(_proposed(record), LIST_CHARS)}"),
         _section(f"*Why a human*\n{_clip_escaped(_why(record), LIST_CHARS)}"),
     ]
@@ -120,6 +129,45 @@ def _outcome(review: dict[str, Any]) -> str:
         return f"approved {labels}"
     reason = review.get("reason") or ""
     return f"corrected to {labels} ({CORRECTION_REASONS.get(reason, reason)})"
+
+
+def _about(record: DecisionRecord) -> str:
+    """The ticket's language and its signals, escaped (the locale is the requester's: not ours)."""
+    lines = [_language_line(record.language)] if record.language is not None else []
+    if record.signals is not None and (signals := _signals_line(record.signals)):
+        lines.append(signals)
+    return "\n".join(lines)
+
+
+def _language_line(language: LanguageFacts) -> str:
+    """Language: German (de) · detected 0.98 · requester locale de-DE (or where it came from, when not detected)."""
+    parts = [f"Language: {language_name(language.code)} ({language.code})"]
+    if language.source == "detected":
+        parts.append(f"detected {_pct(language.confidence)}")
+    elif language.source == "locale":
+        parts.append("from the requester's locale")
+    else:
+        parts.append("default (not detected, no usable requester locale)")
+    if language.source != "detected" and language.detected:
+        parts.append(f"detector unsure: {language.detected} {_pct(language.confidence)}")
+    if language.locale:
+        parts.append(f"requester locale {language.locale}")
+    return mrkdwn_escape(" · ".join(parts))
+
+
+def _signals_line(signals: Signals) -> str:
+    parts = [f"Sentiment: {signals.sentiment}"] if signals.sentiment else []
+    if signals.urgent is not None:
+        parts.append(f"Urgent: {'yes' if signals.urgent else 'no'}")
+    return mrkdwn_escape(" · ".join(parts))
+
+
+def _gist(gist: ReviewerGist) -> str:
+    """The gist under a heading that says it is machine-translated and by which model: escaped and quoted."""
+    name, model = mrkdwn_escape(language_name(gist.language)), mrkdwn_clip(gist.model, GIST_MODEL_CHARS)
+    heading = f"*{name} gist — machine-translated by {model}, not checked by a person:*"
+    quoted = _clip_escaped(mrkdwn_escape(gist.text).replace("\n", "\n>"), GIST_CHARS)
+    return f"{heading}\n>{quoted}"
 
 
 def _proposed(record: DecisionRecord) -> str:

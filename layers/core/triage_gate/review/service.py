@@ -27,7 +27,7 @@ from triage_gate.review.feedback import ExampleStore
 from triage_gate.review.interactions import ReviewerAction
 from triage_gate.review.models import CORRECTION_REASONS
 from triage_gate.review.ports import ReviewLedger, SlackClient
-from triage_gate.triage.decision import DecisionRecord
+from triage_gate.triage.decision import DecisionRecord, message_signals
 from triage_gate.triage.ports import ContextFetcher, MessageQueue
 
 Clock = Callable[[], datetime]
@@ -172,7 +172,8 @@ class ReviewWorker:
             confidence={t: d.calibrated_confidence for t, d in record.tasks.items()},
             reason_codes=[], policy_version=record.policy_version, decided_at=self.clock(),
             snapshot=TicketSnapshot(updated_at=stamp) if stamp else None, authority="reviewer",
-            corrected_tasks=corrected,
+            corrected_tasks=corrected, language=record.language.code if record.language else None,
+            signals=message_signals(record.signals),
         )  # fmt: skip
         self.actions.send(
             message.model_dump_json(), dedupe_key=record.decision_id, correlation_id=record.correlation_id

@@ -6,10 +6,14 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from triage_gate.policy import Task
 from triage_gate.triage import reasons
+from triage_gate.triage.prompt import GIST_MAX_CHARS, Asks
+
+Sentiment = Literal["negative", "neutral", "positive"]
+_SENTIMENTS: dict[object, Sentiment] = {"negative": "negative", "neutral": "neutral", "positive": "positive"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,35 @@ def parse_recorded(raw: Any, tasks: Mapping[str, Task], wanted: Sequence[str]) -
     if isinstance(raw, dict) and raw.get("stop_reason") not in (None, "tool_use"):
         return {t: TaskAnswer(None, None, reasons.MODEL_OUTPUT_INCOMPLETE) for t in wanted}
     return parse_tool_input(raw, tasks, wanted)
+
+
+@dataclass(frozen=True)
+class SideAnswers:
+    """What a call answered beside the tasks (gist, signals). None: not asked, or the answer was unusable (never an
+    error for the tasks); ``unusable`` names the asked-for answers that came back missing or invalid."""
+
+    gist: str | None = None
+    sentiment: Sentiment | None = None
+    urgent: bool | None = None
+    unusable: tuple[str, ...] = ()
+
+
+def parse_side_answers(raw: Any, asks: Asks) -> SideAnswers:
+    """The optional answers from a raw output (tool input, ``stop_reason`` beside it when recorded). A reply that did
+    not finish its tool call answers none of them."""
+    finished = isinstance(raw, dict) and raw.get("stop_reason") in (None, "tool_use")
+    given: Mapping[str, Any] = raw if finished else {}
+    gist = given.get("gist")
+    gist = gist.strip() if isinstance(gist, str) else None
+    answers = SideAnswers(
+        gist=gist if asks.gist and gist and len(gist) <= GIST_MAX_CHARS else None,
+        sentiment=_SENTIMENTS.get(given.get("sentiment")) if asks.sentiment else None,
+        urgent=given.get("urgent") if asks.urgent and isinstance(given.get("urgent"), bool) else None,
+    )  # fmt: skip
+    wanted = (("gist", asks.gist, answers.gist), ("sentiment", asks.sentiment, answers.sentiment),
+              ("urgent", asks.urgent, answers.urgent))  # fmt: skip
+    unusable = tuple(name for name, asked, value in wanted if asked and value is None)
+    return SideAnswers(answers.gist, answers.sentiment, answers.urgent, unusable)
 
 
 def _one(raw: Mapping[str, Any], task: str, spec: Task) -> TaskAnswer:

@@ -12,8 +12,9 @@ from typing import Any, Literal, TypeVar
 from triage_gate.messages import Mode, TicketEvent, TicketSnapshot
 from triage_gate.policy import Policy, Workflow
 from triage_gate.triage.answers import ModelResult
-from triage_gate.triage.decision import DecisionRecord, TaskDecision
+from triage_gate.triage.decision import DecisionRecord, LanguageFacts, ReviewerGist, Signals, TaskDecision
 from triage_gate.triage.input_guard import InputVerdict
+from triage_gate.triage.language import TicketLanguage
 
 T = TypeVar("T")
 INPUT_TEXT_KEPT = 4000
@@ -42,6 +43,14 @@ class Case:
     fallback: str | None = None
     redactions: dict[str, int] = field(default_factory=dict)
     snapshot: TicketSnapshot | None = None
+    language: TicketLanguage | None = None
+    gist: ReviewerGist | None = None  # from the one Claude call that asked for it (model_router)
+    signals: Signals | None = None  # likewise; None when no Claude call answered them
+
+    @property
+    def language_code(self) -> str:
+        """The ticket's language (triage_gate.triage.language); the workflow's default until it is read."""
+        return self.language.language if self.language else self.workflow.language.default_language
 
     def add(self, *codes: str) -> None:
         self.reasons.extend(c for c in codes if c not in self.reasons)
@@ -91,6 +100,8 @@ class Case:
             rationale=next((r.rationale for r in self.results if r.rationale), None), fallback=self.fallback,
             latency_ms=self.latency_ms, tokens=_merge(*(r.usage for r in self.results)),
             cost_usd=round(sum(r.cost_usd for r in self.results), 6),
+            language=LanguageFacts.of(self.language) if self.language else None,
+            gist=self.gist, signals=self.signals,
         )  # fmt: skip
 
 

@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from triage_gate.messages import DecisionMessage, Mode, TicketSnapshot
+from triage_gate.messages import DecisionMessage, DecisionSignals, Mode, TicketSnapshot
+from triage_gate.triage.language import TicketLanguage
 
 Action = Literal["apply", "review", "record"]
 
@@ -22,6 +23,51 @@ class TaskDecision(BaseModel):
     model: str
     problem: str | None = None
     model_label: str | None = None  # what the model answered when it was refused (audit only)
+
+
+class LanguageFacts(BaseModel):
+    """The ticket's language on its record: the one that counted, where it came from, and the evidence."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str  # the language that counted (routing, the local model's check, metrics, the note)
+    source: Literal["detected", "locale", "default"]
+    detected: str | None = None  # the detector's answer, also when below the confidence bar
+    confidence: float | None = None
+    locale: str | None = None  # requester.locale as the help desk gave it: a hint
+
+    @classmethod
+    def of(cls, language: TicketLanguage) -> LanguageFacts:
+        return cls(
+            code=language.language, source=language.source, detected=language.detected,
+            confidence=language.confidence, locale=language.locale,
+        )  # fmt: skip
+
+
+class ReviewerGist(BaseModel):
+    """A short summary of a ticket written in another language, in the agents' language, for reviewers.
+    Machine-translated by the model that classified the ticket (in the same tool call): never applied to the
+    ticket, never shown without saying so."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    language: str  # the language it is written in (the workflow's agent_language)
+    source_language: str  # the ticket's language
+    model: str
+    machine_translated: Literal[True] = True
+    output_tokens_estimate: int = 0  # its share of the call's output tokens (≈ 4 characters a token)
+    cost_usd_estimate: float = 0.0  # those tokens at the route's output price: counted in the decision's cost
+
+
+class Signals(BaseModel):
+    """Answers beside the routing decision (policy ``signals``): None when not asked or not answered."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sentiment: Literal["negative", "neutral", "positive"] | None = None
+    urgent: bool | None = None
+    model: str | None = None
 
 
 def ticket_key(source: str, ticket_id: str) -> str:
@@ -73,6 +119,9 @@ class DecisionRecord(BaseModel):
     latency_ms: dict[str, float] = Field(default_factory=dict)
     tokens: dict[str, int] = Field(default_factory=dict)
     cost_usd: float = 0.0
+    language: LanguageFacts | None = None  # None on records decided before languages were read
+    gist: ReviewerGist | None = None
+    signals: Signals | None = None
     status: Literal["decided", "routed"] = "decided"
     # Filled in by later stages (write-back, review, override detection).
     writeback: dict[str, Any] | None = None
@@ -106,4 +155,13 @@ def decision_message(record: DecisionRecord) -> DecisionMessage:
         policy_version=record.policy_version,
         decided_at=record.created_at,
         snapshot=record.snapshot,
+        language=record.language.code if record.language else None,
+        signals=message_signals(record.signals),
     )
+
+
+def message_signals(signals: Signals | None) -> DecisionSignals | None:
+    """The record's signals as the queue message carries them (None when none was answered)."""
+    if signals is None or (signals.sentiment is None and signals.urgent is None):
+        return None
+    return DecisionSignals(sentiment=signals.sentiment, urgent=signals.urgent)

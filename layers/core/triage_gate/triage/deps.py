@@ -14,6 +14,7 @@ from triage_gate.triage.ports import (
     BudgetStore,
     ContextFetcher,
     DecisionStore,
+    LanguageDetector,
     LocalModels,
     MessageQueue,
     RemoteModel,
@@ -33,6 +34,7 @@ class TriageDeps:
     actions: MessageQueue
     exceptions: MessageQueue
     claims: TicketClaims
+    languages: LanguageDetector
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     rollout: Rollout = field(default_factory=PolicyRollout)
     examples: ExampleStore | None = None  # recent reviewer corrections, used as few-shot examples

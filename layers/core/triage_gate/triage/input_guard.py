@@ -83,6 +83,19 @@ def injection_signals(text: str, extra: Sequence[str] = ()) -> list[str]:
     return [p for p in (*INJECTION_PATTERNS, *extra) if re.search(p, folded, flags=re.IGNORECASE | re.DOTALL)]
 
 
+# Scripts written without spaces between words (kana and CJK ideographs, Thai, Lao, Khmer, Myanmar): a Japanese
+# or Chinese ticket has no "words" to measure, and no base64 blob or hex dump is made of these characters.
+_UNSPACED_SCRIPTS = (
+    (0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF), (0xFF66, 0xFF9F), (0x20000, 0x2FA1F),
+)  # fmt: skip
+
+
+def _unspaced(character: str) -> bool:
+    point = ord(character)
+    return any(low <= point <= high for low, high in _UNSPACED_SCRIPTS)
+
+
 def _looks_like_text(text: str) -> bool:
     """Mostly letters and spaces: not a base64 blob, a hex dump or binary garbage."""
     sample = text[:4000]
@@ -91,5 +104,7 @@ def _looks_like_text(text: str) -> bool:
     controls = sum(1 for c in sample if unicodedata.category(c) in ("Cc", "Co", "Cs") and c not in "\n\r\t")
     if controls > len(sample) * 0.02:
         return False
+    if letters >= len(sample) * 0.3 and sum(1 for c in sample if c.isalpha() and _unspaced(c)) >= letters * 0.3:
+        return True  # Japanese, Chinese, Thai…: text without spaces between words
     longest_word = max((len(w) for w in sample.split()), default=0)
     return letters >= len(sample) * 0.3 and (spaces > 0 or len(sample) < 40) and longest_word < 200

@@ -6,12 +6,13 @@ from __future__ import annotations
 import time
 
 from triage_gate.errors import ModelRequestRejected, ModelUnavailable
+from triage_gate.observability import logger
 from triage_gate.triage import breaker, reasons
-from triage_gate.triage.answers import ModelResult, TaskAnswer, calibrate
+from triage_gate.triage.answers import ModelResult, TaskAnswer, calibrate, parse_side_answers
 from triage_gate.triage.case import Case
-from triage_gate.triage.decision import TaskDecision
+from triage_gate.triage.decision import ReviewerGist, Signals, TaskDecision
 from triage_gate.triage.deps import TriageDeps
-from triage_gate.triage.prompt import Examples, build_prompt
+from triage_gate.triage.prompt import Asks, Examples, asks_for, build_prompt
 from triage_gate.triage.routing import choose_route
 
 EXAMPLES_CACHE_SECONDS = 60
@@ -25,10 +26,14 @@ class ModelRouter:
     def classify(self, case: Case) -> None:
         """Every task answered (or refused) and judged; the answers and reasons land on the case."""
         groups: dict[str, list[str]] = {}
-        locale = case.prompt_context.get("requester.locale")
         for task_name, spec in case.workflow.tasks.items():
-            chosen = choose_route(spec, chars=len(case.verdict.text), customer_tier=case.tier, language=locale)
+            chosen = choose_route(
+                spec, chars=len(case.verdict.text), customer_tier=case.tier, language=case.language_code,
+                local_languages=self._local_languages(case, task_name),
+            )  # fmt: skip
             groups.setdefault(chosen, []).append(task_name)
+        # The gist and the signals are asked of the first Claude route only: one answer per ticket, paid once.
+        pending = asks_for(case.workflow, case.language_code)
         for route_name, tasks in groups.items():
             if not case.verdict.classifiable:
                 for task_name in tasks:
@@ -40,11 +45,12 @@ class ModelRouter:
             if self.deps.policy.routes[route_name].kind == "local":
                 result = self._local(case, tasks, route_name)
             else:
-                result = self._remote_or_degraded(case, tasks, route_name)
+                result = self._remote_or_degraded(case, tasks, route_name, pending)
+                pending = Asks()
             case.results.append(result)
             self._judge(case, result)
 
-    def _remote_or_degraded(self, case: Case, tasks: list[str], route_name: str) -> ModelResult:
+    def _remote_or_degraded(self, case: Case, tasks: list[str], route_name: str, asks: Asks) -> ModelResult:
         route, remote = self.deps.policy.routes[route_name], self.deps.remote
         if remote is None or not remote.enabled():
             return self._fallback(case, tasks, "no_api_key", degrade=False)
@@ -60,7 +66,7 @@ class ModelRouter:
             return self._fallback(case, tasks, "circuit_open", degrade=True)
         prompt = build_prompt(
             case.name, case.workflow, tasks, case.subject, case.verdict.text, case.prompt_context,
-            self._corrections(case.name),
+            self._corrections(case.name), language=case.language, asks=asks,
         )  # fmt: skip
         started = time.perf_counter()
         try:
@@ -78,7 +84,33 @@ class ModelRouter:
         self._record_breaker(breaker_key, success=True)
         if result.cost_usd:
             self.deps.budgets.add(budget_key, result.cost_usd)
+        self._take_side_answers(case, result, asks)
         return result
+
+    def _take_side_answers(self, case: Case, result: ModelResult, asks: Asks) -> None:
+        """The gist and the signals a Claude call answered beside the tasks; a missing or invalid one is left out
+        of the record (never an error for the tasks), counted in a log line."""
+        if not asks.anything:
+            return
+        side = parse_side_answers(result.raw, asks)
+        if side.unusable:
+            logger.warning(
+                "the model gave no usable answer for what was asked beside the tasks; left off the record",
+                unusable=list(side.unusable), unusable_count=len(side.unusable), route=result.route,
+                model=result.model, workflow=case.name,
+            )  # fmt: skip
+        if side.gist is not None and asks.gist_from is not None and asks.gist_into is not None:
+            # Its share of the call's output tokens (≈ 4 characters a token) at the route's output price; the
+            # decision's cost_usd already counts the whole call.
+            tokens = len(side.gist) // 4
+            route_model = self.deps.policy.routes[result.route].model or result.model
+            price = self.deps.policy.prices[route_model].output / 1_000_000
+            case.gist = ReviewerGist(
+                text=side.gist, language=asks.gist_into, source_language=asks.gist_from, model=result.model,
+                output_tokens_estimate=tokens, cost_usd_estimate=round(tokens * price, 10),
+            )  # fmt: skip
+        if side.sentiment is not None or side.urgent is not None:
+            case.signals = Signals(sentiment=side.sentiment, urgent=side.urgent, model=result.model)
 
     def _fallback(self, case: Case, tasks: list[str], why: str, *, degrade: bool) -> ModelResult:
         """Claude is not used for this ticket: the degraded-mode rule says what happens instead."""
@@ -93,12 +125,25 @@ class ModelRouter:
         result.note = why
         return result
 
+    def _local_languages(self, case: Case, task: str) -> frozenset[str] | None:
+        """The languages the task's local model knows: its metadata's, or only the workflow's default language
+        for a model that does not say (trained before models recorded them). None: the task has no local model."""
+        spec = case.workflow.tasks[task]
+        if spec.local_model is None:
+            return None
+        known = self.deps.local.languages(str(self.deps.policy.model_path(spec.local_model)))
+        return known or frozenset({case.workflow.language.default_language})
+
     def _local(self, case: Case, tasks: list[str], route_name: str) -> ModelResult:
         started = time.perf_counter()
         answers = {}
         for task in tasks:
             spec = case.workflow.tasks[task]
             assert spec.local_model is not None  # the policy validator guarantees it for local routes
+            if case.language_code not in (self._local_languages(case, task) or ()):
+                # Out of distribution: a model trained on other languages never guesses at this one.
+                answers[task] = TaskAnswer(None, None, reasons.LANGUAGE_UNSUPPORTED)
+                continue
             path = str(self.deps.policy.model_path(spec.local_model))
             label, probability = self.deps.local.classify(case.name, task, path, case.verdict.text)
             answers[task] = TaskAnswer(

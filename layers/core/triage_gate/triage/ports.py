@@ -9,6 +9,7 @@ from triage_gate.policy import Route, Task
 from triage_gate.triage.answers import ModelResult
 from triage_gate.triage.breaker import BreakerState
 from triage_gate.triage.decision import DecisionRecord
+from triage_gate.triage.language import Detection
 from triage_gate.triage.prompt import Prompt
 
 
@@ -36,6 +37,16 @@ class RemoteModel(Protocol):
 class LocalModels(Protocol):
     def classify(self, workflow: str, task: str, model_path: str, text: str) -> tuple[str, float]:
         """(label, calibrated probability) from the local model artifact."""
+        ...
+
+    def languages(self, model_path: str) -> frozenset[str] | None:
+        """The languages the model was trained on (its metadata); None when it does not say."""
+        ...
+
+
+class LanguageDetector(Protocol):
+    def detect(self, text: str) -> Detection | None:
+        """The most probable language of the text and its probability; None when there is nothing to read."""
         ...
 
 

@@ -16,6 +16,8 @@ BUDGET_EXHAUSTED = "budget_exhausted"
 MODELS_DISAGREE = "models_disagree"
 MODEL_OUTPUT_INCOMPLETE = "model_output_incomplete"
 MODEL_REQUEST_REJECTED = "model_request_rejected"
+LANGUAGE_UNSUPPORTED = "language_unsupported"
+SIGNAL_REVIEW = "signal_review"
 
 # Plain words for reviewers (Slack) and reports.
 DESCRIPTIONS = {
@@ -35,4 +37,6 @@ DESCRIPTIONS = {
     MODELS_DISAGREE: "the models disagree",
     MODEL_OUTPUT_INCOMPLETE: "the model's answer was cut off or stopped before it finished the classification",
     MODEL_REQUEST_REJECTED: "the model service refused our request (a fault on our side, not in the ticket)",
+    LANGUAGE_UNSUPPORTED: "the ticket's language is not one the local model was trained on, and Claude was not used",
+    SIGNAL_REVIEW: "the policy sends tickets with this sentiment or urgency to a person",
 }

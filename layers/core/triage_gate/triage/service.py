@@ -21,6 +21,7 @@ from triage_gate.triage.context import dotted, select_fields
 from triage_gate.triage.decision import DecisionRecord, decision_message, ticket_key
 from triage_gate.triage.deps import TriageDeps
 from triage_gate.triage.input_guard import check_input
+from triage_gate.triage.language import detection_text, settle
 from triage_gate.triage.model_router import ModelRouter
 from triage_gate.triage.overrides import Finding, detect
 from triage_gate.triage.prompt_inputs import Masker, injection_outside_body, prompt_context
@@ -124,6 +125,7 @@ class TriageService:
         if case.mode == "off":
             raise _WorkflowOff(name)
         self._guard_inputs(case)
+        self._read_language(case)
         self.models.classify(case)
         self._apply_rules(case)
         case.take_snapshot()
@@ -180,6 +182,12 @@ class TriageService:
         case.add(*verdict.reasons)
         case.redactions.update(masker.counts)
 
+    def _read_language(self, case: Case) -> None:
+        """The ticket's language from its (masked) text; the requester's locale is the hint beside it."""
+        text = detection_text(case.subject, case.verdict.text)
+        detection = case.timed("language", lambda: self.deps.languages.detect(text))
+        case.language = settle(detection, dotted(case.documents, "requester.locale"), case.workflow.language)
+
     @staticmethod
     def _apply_rules(case: Case) -> None:
         rules = case.workflow.rules
@@ -190,3 +198,10 @@ class TriageService:
             case.add(reasons.CONTEXT_UNAVAILABLE)  # fail closed: the VIP rule cannot be evaluated
         if any(t.label is None for t in case.tasks.values()) and not case.reasons:
             case.add(reasons.MALFORMED_OUTPUT)  # never apply a decision with a missing label
+        # A signal decides nothing unless the policy lists it (rules.review_on_signals): then a person looks.
+        signals, review_on = case.signals, rules.review_on_signals
+        if signals is not None and (
+            (signals.sentiment is not None and signals.sentiment in review_on.sentiment)
+            or (review_on.urgent and signals.urgent is True)
+        ):
+            case.add(reasons.SIGNAL_REVIEW)

@@ -46,6 +46,11 @@ def record_decision_metrics(record: DecisionRecord) -> None:
     count("Decisions", Workflow=workflow, Action=record.action)
     count("DecisionsByMode", Workflow=workflow, Mode=record.mode)
     count("Classified", Workflow=workflow)
+    # By the language that counted (detected, else the locale's, else the default) and where it came from:
+    # the dashboard's language mix, and how often detection was unsure (Source != detected).
+    language = record.language
+    count("DecisionsByLanguage", Workflow=workflow, Language=language.code if language else "unknown",
+          Source=language.source if language else "none")  # fmt: skip
     if record.proposed_action == "apply" and record.action == "apply":
         count("AutoApplied", Workflow=workflow)
     for reason in record.reason_codes:
@@ -80,4 +85,5 @@ def record_decision_metrics(record: DecisionRecord) -> None:
         models=record.models,
         fallback=record.fallback,
         cost_usd=record.cost_usd,
+        language=record.language.model_dump() if record.language else None,
     )

@@ -3,6 +3,10 @@
 A plan names each field it writes in one flat vocabulary (``group_id``, ``priority``, ``type``,
 ``custom_field:<id>`` for Zendesk; the property name for HubSpot), so that fields a human owns can be
 taken out of it (``WritePlan.without``) and the note can say which were kept.
+
+Signals (sentiment, urgency) are written as tags on Zendesk (``ai_sentiment_<value>``, ``ai_urgent``: added,
+never replacing the list) and stated in the note on both vendors: HubSpot's write-back sets properties and a
+note, and has no tags to add to.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from triage_gate.messages import DecisionMessage
+from triage_gate.messages import DecisionMessage, DecisionSignals
 from triage_gate.policy import Workflow
-from triage_gate.triage import reasons
+from triage_gate.policy_language import LanguagePolicy
+from triage_gate.writeback.note_phrases import NotePhrases, note_language, note_phrases
 
 NOTE_MARKER = "triage-gate decision"
 CUSTOM_FIELD = "custom_field:"
@@ -65,12 +70,14 @@ def plan_writeback(
     if message.mode == "shadow":  # shadow writes nothing, whatever the action says
         return WritePlan(message.source, message.ticket_id)
     kept = kept or {}
-    note = note_text(message, kept) if workflow.writeback.note or message.mode == "assist" else None
+    wants_note = workflow.writeback.note or message.mode == "assist"
+    note = note_text(message, kept, workflow.language) if wants_note else None
     if message.mode != "auto":  # assist: a suggestion in a note; the fields stay as they are
         return WritePlan(message.source, message.ticket_id, note=note)
     if message.source == "zendesk":
         fields, tags = _zendesk_fields(message, workflow)
         tags.insert(0, workflow.writeback.marker_tag)
+        tags.extend(t for t in signal_tags(message.signals) if t not in tags)
     else:
         fields, tags = _hubspot_fields(message, workflow), []
     plan = WritePlan(message.source, message.ticket_id, fields=fields, tags=tags, note=note)
@@ -110,21 +117,43 @@ def zendesk_ticket_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     return ticket
 
 
-def note_text(message: DecisionMessage, kept: Mapping[str, HumanChange] | None = None) -> str:
-    verb = "applied" if message.mode == "auto" else "suggests"
-    lines = [f"AI triage {verb}:"]
+def signal_tags(signals: DecisionSignals | None) -> list[str]:
+    """``ai_sentiment_<value>`` and ``ai_urgent`` (only when urgent): what Zendesk views and triggers match on."""
+    if signals is None:
+        return []
+    tags = [f"ai_sentiment_{signals.sentiment}"] if signals.sentiment else []
+    return [*tags, "ai_urgent"] if signals.urgent else tags
+
+
+def note_text(
+    message: DecisionMessage, kept: Mapping[str, HumanChange] | None = None, language: LanguagePolicy | None = None
+) -> str:
+    """The internal note, in the language the workflow's ``language.note_language`` asks for (note_phrases)."""
+    words = note_phrases(note_language(language or LanguagePolicy(), message.language))
+    lines = [words.applied if message.mode == "auto" else words.suggests]
     for task, label in message.labels.items():
         if task in message.corrected_tasks:
-            lines.append(f"- {task}: {label} (set by reviewer)")
+            lines.append(f"- {task}: {label} ({words.set_by_reviewer})")
             continue
         confidence = message.confidence.get(task)
-        shown = f"{confidence:.2f}" if confidence is not None else "n/a"
-        lines.append(f"- {task}: {label} (calibrated confidence {shown})")
+        shown = f"{confidence:.2f}" if confidence is not None else words.not_available
+        lines.append(f"- {task}: {label} ({words.calibrated_confidence} {shown})")
+    if message.language:
+        lines.append(f"{words.language}: {message.language}")
+    if message.signals and (said := _signal_line(message.signals, words)):
+        lines.append(said)
     if message.reason_codes:
-        lines.append(
-            "Needs a human because: " + "; ".join(reasons.DESCRIPTIONS.get(r, r) for r in message.reason_codes)
-        )
+        lines.append(f"{words.needs_human} " + "; ".join(words.reason(r) for r in message.reason_codes))
     if kept:
-        lines.append("Kept what a person set: " + ", ".join(sorted(kept)))
+        lines.append(f"{words.kept} " + ", ".join(sorted(kept)))
     lines.append(f"({NOTE_MARKER} {decision_ref(message.decision_id)}, policy {message.policy_version})")
     return "\n".join(lines)
+
+
+def _signal_line(signals: DecisionSignals, words: NotePhrases) -> str:
+    parts = []
+    if signals.sentiment:
+        parts.append(f"{words.sentiment}: {words.sentiments.get(signals.sentiment, signals.sentiment)}")
+    if signals.urgent is not None:
+        parts.append(f"{words.urgent}: {words.yes if signals.urgent else words.no}")
+    return " · ".join(parts)
