@@ -34,6 +34,7 @@ def test_demo_shows_accepted_duplicate_ignored_and_rejected_webhooks(tmp_path):
     assert set(decided) == {"40211", "40198", "40215", "19800231"}
     assert "policy_always_review" in decided["40211"]  # a refund is always a human's call
     assert "shadow  record" in decided["19800231"]  # the HubSpot workflow runs in shadow mode
+    assert re.search(r"zendesk-support\s+en \(\d\.\d\d\)", decided["40211"])  # the language each ticket was read in
     assert "DLQs: 0." in text
     assert re.search(r"IAM: enforced, one role per function: \d+ distinct AWS calls by \d+ functions, 0 denied", text)
     # The auto-applied ticket got its fields and note; the reviewer's correction reached its ticket too.

@@ -227,8 +227,20 @@ def print_ticket_updates(sandboxes: Sandboxes, records: list[DecisionRecord], ou
         )
 
 
+def _language(record: DecisionRecord) -> str:
+    """``en (0.93)`` detected; ``de (locale)`` / ``en (default)`` when detection was unsure."""
+    language = record.language
+    if language is None:
+        return "-"
+    if language.source == "detected" and language.confidence is not None:
+        return f"{language.code} ({language.confidence:.2f})"
+    return f"{language.code} ({language.source})"
+
+
 def print_decisions(records: list[DecisionRecord], out: TextIO) -> None:
-    rows: list[tuple[str, ...]] = [("ticket", "workflow", "category", "priority", "mode", "action", "reason codes")]
+    rows: list[tuple[str, ...]] = [
+        ("ticket", "workflow", "language", "category", "priority", "mode", "action", "reason codes")
+    ]
     for record in records:
         cells = []
         for task in ("category", "priority"):
@@ -237,8 +249,8 @@ def print_decisions(records: list[DecisionRecord], out: TextIO) -> None:
             label = decision.label if decision else None
             cells.append(f"{label} ({confidence:.2f})" if label and confidence is not None else str(label))
         rows.append(
-            (f"{record.source} {record.ticket_id}", record.workflow, *cells, record.mode, record.action,
-             ", ".join(record.reason_codes) or "-")
+            (f"{record.source} {record.ticket_id}", record.workflow, _language(record), *cells, record.mode,
+             record.action, ", ".join(record.reason_codes) or "-")
         )  # fmt: skip
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:

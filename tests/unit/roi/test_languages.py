@@ -12,7 +12,7 @@ from triage_gate.roi.totals import totals
 from triage_gate.roi.weeks import weekly
 from triage_gate.triage.decision import DecisionRecord, LanguageFacts
 from triage_tools.reports.roi import render_html, terminal, write_html
-from triage_tools.reports.roi_languages import by_language
+from triage_tools.reports.roi_languages import by_language, html_sections, terminal_sections
 
 DAY = W48 + timedelta(days=1)
 
@@ -80,3 +80,22 @@ def test_the_terminal_html_and_json_show_the_by_language_table(tmp_path):
     saved = json.loads((tmp_path / "roi.json").read_text())
     assert [e["language"] for e in saved["by_language"]["support"]] == ["en", "de", "unknown"]
     assert "by language:" not in terminal(stats, summary, BASELINES)  # without languages: the report as before
+
+
+def test_the_signals_claude_answered_are_counted_per_language_and_shown():
+    from triage_gate.triage.decision import Signals
+
+    records = _records()
+    records[0] = records[0].model_copy(update={"signals": Signals(sentiment="negative", urgent=True, model="m")})
+    records[1] = records[1].model_copy(update={"signals": Signals(sentiment="neutral", urgent=False, model="m")})
+    records[3] = records[3].model_copy(update={"signals": Signals(sentiment="negative", urgent=None, model="m")})
+
+    table = by_language(records, BASELINES, since=W48)
+
+    en, de, unknown = table["support"]
+    assert en["signals"] == {"answered": 2, "negative": 1, "neutral": 1, "positive": 0, "urgent": 1}
+    assert de["signals"] == {"answered": 1, "negative": 1, "neutral": 0, "positive": 0, "urgent": 0}
+    assert unknown["signals"]["answered"] == 0
+    shown = "\n".join(terminal_sections(table))
+    assert "signals: negative 2 · neutral 1 · positive 0 · urgent 1 (3 decisions answered them" in shown
+    assert "signals:" in html_sections(table)

@@ -26,9 +26,10 @@ from triage_tools.evaluation.languages import UNKNOWN_LANGUAGE
 from triage_tools.reports.common import escape
 from triage_tools.reports.languages import ROI_HEADER, html_table, roi_rows, terminal_lines
 
-__all__ = ["by_language", "html_sections", "record_language", "terminal_sections"]
+__all__ = ["by_language", "html_sections", "record_language", "signal_counts", "terminal_sections"]
 
 ByWorkflow = Mapping[str, Sequence[Mapping[str, Any]]]
+SIGNAL_KEYS = ("answered", "negative", "neutral", "positive", "urgent")
 
 
 def record_language(record: DecisionRecord) -> str:
@@ -56,7 +57,32 @@ def _slice(code: str, records: Sequence[DecisionRecord], baselines: Mapping[str,
         "language_unsupported": sum(1 for r in records if LANGUAGE_UNSUPPORTED in r.reason_codes),
         "cost_usd": total["cost_usd"],
         "cost_per_ticket": total["cost_per_ticket"],
+        "signals": signal_counts(records),
     }
+
+
+def signal_counts(records: Iterable[DecisionRecord]) -> dict[str, int]:
+    """The signals Claude answered beside the labels (policy ``signals``): decisions per sentiment, urgent ones,
+    and how many decisions carried any signal (``answered``)."""
+    counts = {"answered": 0, "negative": 0, "neutral": 0, "positive": 0, "urgent": 0}
+    for record in records:
+        signals = record.signals
+        if signals is None:
+            continue
+        counts["answered"] += 1
+        if signals.sentiment is not None:
+            counts[signals.sentiment] += 1
+        counts["urgent"] += signals.urgent is True
+    return counts
+
+
+def _signals_line(entries: Sequence[Mapping[str, Any]]) -> str | None:
+    """``signals: negative 3 · neutral 9 · positive 1 · urgent 2 (13 decisions answered them)``; None if none."""
+    summed = {key: sum(int(e.get("signals", {}).get(key, 0)) for e in entries) for key in SIGNAL_KEYS}
+    if not summed["answered"]:
+        return None
+    shown = " · ".join(f"{key} {summed[key]}" for key in SIGNAL_KEYS[1:])
+    return f"signals: {shown} ({summed['answered']} decisions answered them; they decide nothing on their own)"
 
 
 def by_language(
@@ -83,6 +109,8 @@ def terminal_sections(languages: ByWorkflow) -> list[str]:
     lines: list[str] = []
     for name, entries in languages.items():
         lines += ["", *terminal_lines(f"{name} by language:", ROI_HEADER, roi_rows(entries))]
+        signals = _signals_line(entries)
+        lines += [f"  {signals}"] if signals else []
     return lines
 
 
@@ -91,4 +119,6 @@ def html_sections(languages: ByWorkflow) -> str:
     parts = []
     for name, entries in languages.items():
         parts += [f"<h3>{escape(name)}</h3>", html_table(ROI_HEADER, roi_rows(entries))]
+        signals = _signals_line(entries)
+        parts += [f"<p>{escape(signals)}</p>"] if signals else []
     return "".join(parts)
