@@ -156,11 +156,26 @@ def test_empty_ticket_goes_to_review_without_any_model_call():
     documents["ticket"]["subject"] = None
     h = harness(documents={("zendesk", "40211"): documents})
 
-    record = h.service.process(ticket_event(text=None)).record
+    record = h.service.process(ticket_event(text=None, subject=None)).record  # no body and no subject
 
     assert record.reason_codes[0] == reasons.EMPTY_TICKET
     assert h.remote.prompts == []
     assert h.local.calls == []
+
+
+def test_a_ticket_with_only_a_subject_is_classified_on_its_subject():
+    documents = zendesk_documents(description=" ")
+    documents["ticket"]["subject"] = "Charged twice for the November invoice"
+    h = harness(documents={("zendesk", "40211"): documents})
+
+    record = h.service.process(ticket_event(text=None)).record
+
+    assert record is not None
+    assert reasons.EMPTY_TICKET not in record.reason_codes
+    assert record.input_text == "Charged twice for the November invoice"
+    assert "Charged twice" in h.remote.prompts[0].user
+    assert record.language is not None
+    assert record.language.code == "en"
 
 
 def test_vip_customer_goes_to_review_when_the_policy_says_so():

@@ -161,6 +161,8 @@ class TriageService:
     def _guard_inputs(self, case: Case) -> None:
         """Everything that may reach a model is masked (the names the context gives us too) and scanned."""
         subject, text = case.text()
+        if not text.strip() and subject and subject.strip():
+            text = subject  # only a subject (HubSpot tickets often have no content): it is the text to classify
         guardrails = self.deps.policy.guardrails
         masker = Masker.for_ticket(guardrails, case.documents)
         verdict = case.timed(
