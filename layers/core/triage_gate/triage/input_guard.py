@@ -83,17 +83,12 @@ def injection_signals(text: str, extra: Sequence[str] = ()) -> list[str]:
     return [p for p in (*INJECTION_PATTERNS, *extra) if re.search(p, folded, flags=re.IGNORECASE | re.DOTALL)]
 
 
-# Scripts written without spaces between words (kana and CJK ideographs, Thai, Lao, Khmer, Myanmar): a Japanese
-# or Chinese ticket has no "words" to measure, and no base64 blob or hex dump is made of these characters.
-_UNSPACED_SCRIPTS = (
-    (0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
-    (0xF900, 0xFAFF), (0xFF66, 0xFF9F), (0x20000, 0x2FA1F),
-)  # fmt: skip
-
-
-def _unspaced(character: str) -> bool:
-    point = ord(character)
-    return any(low <= point <= high for low, high in _UNSPACED_SCRIPTS)
+# Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, kana, CJK ideographs): a Japanese or
+# Chinese ticket has no "words" to measure, and no base64 blob or hex dump is made of these characters.
+_UNSPACED_SCRIPTS = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\uff66-\uff9f\U00020000-\U0002fa1f]"
+)
 
 
 def _looks_like_text(text: str) -> bool:
@@ -104,7 +99,9 @@ def _looks_like_text(text: str) -> bool:
     controls = sum(1 for c in sample if unicodedata.category(c) in ("Cc", "Co", "Cs") and c not in "\n\r\t")
     if controls > len(sample) * 0.02:
         return False
-    if letters >= len(sample) * 0.3 and sum(1 for c in sample if c.isalpha() and _unspaced(c)) >= letters * 0.3:
-        return True  # Japanese, Chinese, Thai…: text without spaces between words
+    if letters < len(sample) * 0.3:
+        return False
     longest_word = max((len(w) for w in sample.split()), default=0)
-    return letters >= len(sample) * 0.3 and (spaces > 0 or len(sample) < 40) and longest_word < 200
+    if (spaces > 0 or len(sample) < 40) and longest_word < 200:
+        return True
+    return len(_UNSPACED_SCRIPTS.findall(sample)) >= letters * 0.3  # Japanese, Chinese, Thai…: no spaces

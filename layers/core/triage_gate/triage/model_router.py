@@ -22,6 +22,7 @@ class ModelRouter:
     def __init__(self, deps: TriageDeps) -> None:
         self.deps = deps
         self._examples_cache: dict[str, tuple[float, Examples]] = {}
+        self._local_languages_cache: dict[tuple[str, str], frozenset[str] | None] = {}
 
     def classify(self, case: Case) -> None:
         """Every task answered (or refused) and judged; the answers and reasons land on the case."""
@@ -128,11 +129,15 @@ class ModelRouter:
     def _local_languages(self, case: Case, task: str) -> frozenset[str] | None:
         """The languages the task's local model knows: its metadata's, or only the workflow's default language
         for a model that does not say (trained before models recorded them). None: the task has no local model."""
-        spec = case.workflow.tasks[task]
-        if spec.local_model is None:
-            return None
-        known = self.deps.local.languages(str(self.deps.policy.model_path(spec.local_model)))
-        return known or frozenset({case.workflow.language.default_language})
+        key = (case.name, task)
+        if key not in self._local_languages_cache:  # the policy and its models do not change while warm
+            spec = case.workflow.tasks[task]
+            known = None
+            if spec.local_model is not None:
+                known = self.deps.local.languages(str(self.deps.policy.model_path(spec.local_model)))
+                known = known or frozenset({case.workflow.language.default_language})
+            self._local_languages_cache[key] = known
+        return self._local_languages_cache[key]
 
     def _local(self, case: Case, tasks: list[str], route_name: str) -> ModelResult:
         started = time.perf_counter()
