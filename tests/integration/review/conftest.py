@@ -175,14 +175,17 @@ def record(policy: Policy, clock: Clock) -> DecisionRecord:
 
 @pytest.fixture
 def atomic_conditional_writes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB evaluates a conditional write atomically per item; moto does not serialise concurrent requests."""
-    from moto.dynamodb.models import DynamoDBBackend
+    """DynamoDB evaluates each request atomically per item; in-process moto does not serialise concurrent requests
+    (its update_item handler deep-copies the item before the backend's update, so a lock on the backend alone
+    let another thread change the item mid-copy: "dictionary changed size during iteration"). Every DynamoDB
+    request is handled whole under one lock, as the service would see them."""
+    from moto.dynamodb.responses import DynamoHandler
 
-    lock = threading.Lock()
-    original = DynamoDBBackend.update_item
+    lock = threading.RLock()
+    original = DynamoHandler.call_action
 
-    def update_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def call_action(self: Any, *args: Any, **kwargs: Any) -> Any:
         with lock:
             return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(DynamoDBBackend, "update_item", update_item)
+    monkeypatch.setattr(DynamoHandler, "call_action", call_action)
