@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.between_events.conftest import ZD_SECRET, Stack, new_ticket
+from tests.integration.between_events.conftest import REQUESTER, ZD_SECRET, Stack, new_ticket
 
 TICKETS = {
     51301: ("de", "Rechnung doppelt belastet",
@@ -84,3 +84,28 @@ def test_the_reviewer_sees_the_language_and_the_machine_translated_gist(decided:
 
     assert "Portuguese (pt)" in shown
     assert "machine-translated" in shown
+
+
+def test_a_later_comment_in_another_language_neither_re_decides_nor_changes_the_tags(
+    stack: Stack, zendesk: Any
+) -> None:
+    zendesk.connect(stack.zendesk_url, ZD_SECRET, mode="events")
+    german = "Hallo, die Rechnung 9913 (invoice) ist falsch berechnet worden. Bitte korrigieren Sie den Betrag."
+    new_ticket(stack, 51304, "Rechnung 9913 falsch", german)
+    stack.settle()  # decided, written back, and our own write-back echoed back as ticket_updated
+    [decision] = stack.decisions(51304)
+    assert decision.action == "apply", decision.reason_codes
+    assert decision.language is not None
+    assert decision.language.code == "de"
+    tags_before = set(zendesk.ticket(51304)["tags"])
+
+    zendesk.add_comment(51304, "Any update on invoice 9913? It is still wrong, this is urgent.", REQUESTER)
+    stack.settle()
+
+    assert len(stack.decisions(51304)) == 1  # decided once: the English comment did not re-read or re-route it
+    [after] = stack.decisions(51304)
+    assert after.language == decision.language
+    assert after.signals == decision.signals
+    assert set(zendesk.ticket(51304)["tags"]) == tags_before  # no urgent tag from a second answer
+    assert stack.model_calls("Rechnung 9913") == 1
+    assert len(stack.ai_notes(51304)) == 1
