@@ -88,7 +88,7 @@ def make_settings(**overrides: Any) -> IngestSettings:
 def make_secrets(**overrides: str) -> VendorSecrets:
     values = {"ZENDESK_WEBHOOK_SECRET": ZENDESK_SECRET, "HUBSPOT_CLIENT_SECRET": HUBSPOT_SECRET}
     values.update(overrides)
-    return VendorSecrets.model_validate(values)
+    return VendorSecrets.from_mapping(values)
 
 
 def make_service(
@@ -138,7 +138,7 @@ def policy(**workflow_overrides: Any) -> Policy:
         "review": {"channel": "#review"},
     }
     workflow.update(workflow_overrides)
-    return Policy.model_validate(
+    return Policy.from_data(
         {
             "version": "test-1",
             "prompt_version": "p1",
@@ -243,7 +243,7 @@ def ticket_event(name: str = "ingest__zendesk_ticket_created.json", **changes: A
     service, _, queue = make_service()
     service.handle_zendesk(WebhookRequest.from_apigw_v2(sign_zendesk(load_event(name))))
     event = queue.messages[0]
-    return event.model_copy(update=changes) if changes else event
+    return event.replace(**changes) if changes else event
 
 
 def advance(h: Harness, seconds: float) -> None:

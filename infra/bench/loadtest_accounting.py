@@ -187,7 +187,7 @@ class Fates:
 def decision_records(items: list[dict[str, Any]]) -> dict[str, DecisionRecord]:
     records = {}
     for item in items:
-        record = DecisionRecord.model_validate_json(item["record"]["S"])
+        record = DecisionRecord.from_json(item["record"]["S"])
         record.status = "routed" if item["status"]["S"] == "routed" else "decided"
         record.writeback = json.loads(item["writeback"]["S"]) if "writeback" in item else None
         review_state = item.get("review_state", {}).get("S")

@@ -16,6 +16,7 @@ from tests.builders import ROOT
 PACKAGE = ROOT / "layers" / "core" / "triage_gate"
 FOUNDATION = {
     "errors",
+    "records",
     "messages",
     "config",
     "observability",

@@ -3,6 +3,8 @@ required setting is set, and nothing is set that the function never reads (a sta
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tests.builders import ROOT
@@ -30,7 +32,7 @@ SETTINGS: dict[str, type[EnvSettings]] = {
     "functions/roi_digest/": RoiDigestSettings,
 }
 # Powertools reads POWERTOOLS_* itself; STAGE is a label for people reading the console, read by no code;
-# pydantic reads PYDANTIC_DISABLE_PLUGINS (no plugin scan on a cold start).
+# pydantic (the anthropic SDK's) reads PYDANTIC_DISABLE_PLUGINS (no plugin scan on the first Claude call).
 NOT_OURS = {"STAGE", "PYDANTIC_DISABLE_PLUGINS"}
 
 
@@ -49,11 +51,15 @@ def _settings(function: str) -> type[EnvSettings]:
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
 def test_every_required_setting_is_set_by_the_template(function):
     settings = _settings(function)
-    required = {name.upper() for name, field in settings.model_fields.items() if field.is_required()}
+    required = {
+        variable
+        for variable, field in settings.variables().items()
+        if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+    }
     assert required <= _environment(function), f"{function} misses {sorted(required - _environment(function))}"
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
 def test_the_template_sets_nothing_the_function_does_not_read(function):
-    read = {name.upper() for name in _settings(function).model_fields}
+    read = set(_settings(function).variables())
     assert _environment(function) <= read, f"{function} is given {sorted(_environment(function) - read)}"

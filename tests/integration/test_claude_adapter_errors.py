@@ -59,7 +59,7 @@ def model(fake: FakeAnthropic, pol: Policy, sleeps: list[float]) -> ClaudeModel:
 
 
 def _route(pol: Policy, **changes: Any) -> Route:
-    return pol.routes["haiku"].model_copy(update={"timeout_seconds": 3.0, "max_retries": 2, **changes})
+    return pol.routes["haiku"].replace(**{"timeout_seconds": 3.0, "max_retries": 2, **changes})
 
 
 def _classify(model: ClaudeModel, pol: Policy, **route_changes: Any) -> ModelResult:

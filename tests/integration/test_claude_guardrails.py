@@ -64,9 +64,9 @@ def _policy(timeout: float = 3.0, **workflow: Any) -> Policy:
     base = policy(**workflow)
     routes = {
         **base.routes,
-        "haiku": base.routes["haiku"].model_copy(update={"timeout_seconds": timeout, "max_retries": 1}),
+        "haiku": base.routes["haiku"].replace(**{"timeout_seconds": timeout, "max_retries": 1}),
     }
-    return base.model_copy(update={"routes": routes})
+    return base.replace(**{"routes": routes})
 
 
 def _stack(fakes: tuple[FakeAnthropic, FakeZendesk], pol: Policy | None = None, key: str = API_KEY) -> Stack:

@@ -19,7 +19,7 @@ def test_zendesk_event_is_verified_queued_and_recorded(ingest, stack):
     assert response["statusCode"] == 200
     assert json.loads(response["body"])["accepted"] == 1
     [queued] = stack.drain("TriageQueue")
-    event = TicketEvent.model_validate(queued)
+    event = TicketEvent.from_data(queued)
     assert (event.source, event.ticket_id, event.event_type) == ("zendesk", "40211", "ticket.created")
     item = stack.ddb.get_item(TableName=stack.url("DedupeTable"), Key={"pk": {"S": event.dedupe_key}})["Item"]
     assert item["state"]["S"] == "queued"
@@ -41,7 +41,7 @@ def test_hubspot_batch_queues_ticket_events_and_ignores_the_rest(ingest, stack):
     body = json.loads(response["body"])
     assert response["statusCode"] == 200
     assert (body["accepted"], body["ignored"]) == (2, 2)
-    queued = sorted(TicketEvent.model_validate(b).event_type for b in stack.drain("TriageQueue"))
+    queued = sorted(TicketEvent.from_data(b).event_type for b in stack.drain("TriageQueue"))
     assert queued == ["ticket.created", "ticket.property_changed"]
 
 

@@ -75,7 +75,7 @@ def _decide(fakes: tuple[FakeAnthropic, FakeZendesk], pol: Policy, ticket_id: st
 
 def _pol(**workflow: Any) -> Policy:
     # Every task on Claude: the local priority model of the builders knows English only.
-    tasks = policy().model_dump(mode="json", exclude_unset=True)["workflows"]["support"]["tasks"]
+    tasks = policy().to_data()["workflows"]["support"]["tasks"]
     tasks["priority"]["route"] = "haiku"
     return policy(tasks=tasks, **workflow)
 

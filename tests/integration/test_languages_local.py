@@ -83,7 +83,7 @@ def _decision(runner: LocalRunner, ticket_id: int, timeout: float = 45) -> Decis
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for item in ddb.scan(TableName=runner.physical_id("DecisionsTable"), ConsistentRead=True)["Items"]:
-            record = DecisionRecord.model_validate_json(item["record"]["S"])
+            record = DecisionRecord.from_json(item["record"]["S"])
             if record.ticket_id == str(ticket_id) and item["status"]["S"] == "routed":
                 return record
         time.sleep(0.2)

@@ -43,7 +43,7 @@ def _decided(runner: LocalRunner, expected: int, timeout: float = 30) -> list[De
     deadline = time.monotonic() + timeout
     while True:
         items = ddb.scan(TableName=runner.physical_id("DecisionsTable"), ConsistentRead=True)["Items"]
-        routed = [DecisionRecord.model_validate_json(i["record"]["S"]) for i in items if i["status"]["S"] == "routed"]
+        routed = [DecisionRecord.from_json(i["record"]["S"]) for i in items if i["status"]["S"] == "routed"]
         if len(routed) >= expected or time.monotonic() > deadline:
             return routed
 

@@ -51,7 +51,7 @@ def _splits() -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[
 
 
 def _policy(model: Path, labels: list[str]) -> Policy:
-    return Policy.model_validate(
+    return Policy.from_data(
         {
             "version": "banking77", "prompt_version": "p1", "routes": {"local": {"kind": "local"}},
             "workflows": {"bank": {

@@ -65,7 +65,7 @@ def _record(runner: LocalRunner, decision_id: str, until: str = "routed", timeou
             "writeback" in (item or {}) and json.loads(item["writeback"]["S"]).get("status") in ("applied", "failed")
         )
         if item and item["status"]["S"] == "routed" and (until == "routed" or until in item) and finished:
-            record = DecisionRecord.model_validate_json(item["record"]["S"])
+            record = DecisionRecord.from_json(item["record"]["S"])
             for attr in ("writeback",):
                 if attr in item:
                     setattr(record, attr, json.loads(item[attr]["S"]))

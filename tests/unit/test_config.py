@@ -144,13 +144,13 @@ def test_ingest_settings_reads_the_process_environment(monkeypatch: pytest.Monke
 
 @pytest.mark.parametrize("blank", ["", "  "])
 def test_blank_secret_is_unset(blank: str) -> None:
-    secrets = VendorSecrets.model_validate({"ZENDESK_WEBHOOK_SECRET": blank})
+    secrets = VendorSecrets.from_mapping({"ZENDESK_WEBHOOK_SECRET": blank})
 
     assert secrets.ZENDESK_WEBHOOK_SECRET is None
 
 
 def test_signing_keys_lists_current_then_previous() -> None:
-    secrets = VendorSecrets.model_validate(
+    secrets = VendorSecrets.from_mapping(
         {"HUBSPOT_CLIENT_SECRET": "current", "HUBSPOT_CLIENT_SECRET_PREVIOUS": "previous"}
     )
 
@@ -161,35 +161,33 @@ def test_signing_keys_lists_current_then_previous() -> None:
 
 
 def test_signing_keys_without_previous_is_current_only() -> None:
-    secrets = VendorSecrets.model_validate({"ZENDESK_WEBHOOK_SECRET": "current"})
+    secrets = VendorSecrets.from_mapping({"ZENDESK_WEBHOOK_SECRET": "current"})
 
     assert secrets.signing_keys("ZENDESK_WEBHOOK_SECRET", "ZENDESK_WEBHOOK_SECRET_PREVIOUS") == ["current"]
 
 
 def test_signing_keys_with_blank_current_skips_it() -> None:
-    secrets = VendorSecrets.model_validate(
-        {"ZENDESK_WEBHOOK_SECRET": "", "ZENDESK_WEBHOOK_SECRET_PREVIOUS": "previous"}
-    )
+    secrets = VendorSecrets.from_mapping({"ZENDESK_WEBHOOK_SECRET": "", "ZENDESK_WEBHOOK_SECRET_PREVIOUS": "previous"})
 
     assert secrets.signing_keys("ZENDESK_WEBHOOK_SECRET", "ZENDESK_WEBHOOK_SECRET_PREVIOUS") == ["previous"]
 
 
 def test_signing_keys_with_nothing_set_raises_naming_the_key() -> None:
-    secrets = VendorSecrets.model_validate({"ZENDESK_WEBHOOK_SECRET": "zd-only"})
+    secrets = VendorSecrets.from_mapping({"ZENDESK_WEBHOOK_SECRET": "zd-only"})
 
     with pytest.raises(ConfigurationError, match="HUBSPOT_CLIENT_SECRET"):
         secrets.signing_keys("HUBSPOT_CLIENT_SECRET", "HUBSPOT_CLIENT_SECRET_PREVIOUS")
 
 
 def test_secret_values_are_hidden_from_repr() -> None:
-    secrets = VendorSecrets.model_validate({"ZENDESK_WEBHOOK_SECRET": "super-secret-value"})
+    secrets = VendorSecrets.from_mapping({"ZENDESK_WEBHOOK_SECRET": "super-secret-value"})
 
     assert "super-secret-value" not in repr(secrets)
     assert "super-secret-value" not in str(secrets)
 
 
 def test_unknown_secret_keys_are_ignored() -> None:
-    secrets = VendorSecrets.model_validate({"ZENDESK_WEBHOOK_SECRET": "s", "SOMETHING_ELSE": "x"})
+    secrets = VendorSecrets.from_mapping({"ZENDESK_WEBHOOK_SECRET": "s", "SOMETHING_ELSE": "x"})
 
     assert secrets.signing_keys("ZENDESK_WEBHOOK_SECRET", "ZENDESK_WEBHOOK_SECRET_PREVIOUS") == ["s"]
 

@@ -30,12 +30,12 @@ ANSWER = {"category": "billing", "category_confidence": 0.93, "rationale": "char
 
 def _policy(*, sonnet_tasks: tuple[str, ...] = (), **workflow: Any) -> Policy:
     """The builders' policy with a second Claude route (sonnet) that ``sonnet_tasks`` are routed to."""
-    data = policy(**workflow).model_dump(mode="json", exclude_unset=True)
+    data = policy(**workflow).to_data()
     data["prices"]["claude-sonnet-4-6"] = {"input": 3, "output": 15}
     data["routes"]["sonnet"] = {"kind": "claude", "model": "claude-sonnet-4-6"}
     for task in sonnet_tasks:
         data["workflows"]["support"]["tasks"][task]["route"] = "sonnet"
-    return Policy.model_validate(data)
+    return Policy.from_data(data)
 
 
 def _german_documents() -> dict[tuple[str, str], dict[str, Any]]:

@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from tests.builders import LANGUAGE_DETECTOR, harness, policy, ticket_event
 from triage_gate.adapters.local_models import LocalModelCache
 from triage_gate.policy import DEFAULT_POLICY_PATH, load_policy
 from triage_gate.policy_language import LanguagePolicy
+from triage_gate.records import ValidationError
 from triage_gate.triage import reasons
 from triage_gate.triage.language import Detection, detection_text, language_name, locale_language, settle
 from triage_tools.training.languages import describe, training_languages
@@ -34,7 +34,7 @@ def documents(description: str, subject: str, locale: str | None = "en-US") -> d
 def language_policy(**rules: Any) -> Any:
     """The test policy, its local priority task routed to Claude for languages its model does not know."""
     base = policy()
-    workflow = base.workflows["support"].model_dump()
+    workflow = base.workflows["support"].to_data()
     workflow["tasks"]["priority"]["route_rules"] = [{"route": "haiku", "outside_local_languages": True}]
     workflow.update(rules)
     return policy(**workflow)
@@ -180,7 +180,7 @@ def test_training_records_the_languages_with_enough_rows() -> None:
 
 
 def test_a_signal_rule_needs_its_signal_asked_for() -> None:
-    workflow = policy().workflows["support"].model_dump()
+    workflow = policy().workflows["support"].to_data()
     workflow["rules"]["review_on_signals"] = {"sentiment": ["negative"]}
 
     with pytest.raises(ValidationError, match=r"signals\.sentiment"):

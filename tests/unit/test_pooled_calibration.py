@@ -232,11 +232,9 @@ def test_apply_to_policy_matches_what_is_written(tmp_path):
 
 def _with_category(**update: object):
     pol = policy()
-    category = pol.workflows["support"].tasks["category"].model_copy(update=update)
-    workflow = pol.workflows["support"].model_copy(
-        update={"tasks": {**pol.workflows["support"].tasks, "category": category}}
-    )
-    return pol.model_copy(update={"workflows": {"support": workflow}})
+    category = pol.workflows["support"].tasks["category"].replace(**update)
+    workflow = pol.workflows["support"].replace(**{"tasks": {**pol.workflows["support"].tasks, "category": category}})
+    return pol.replace(**{"workflows": {"support": workflow}})
 
 
 def test_the_pooled_curve_calibrates_a_label_without_its_own():
@@ -261,9 +259,9 @@ def test_a_label_with_its_own_curve_does_not_use_the_pooled_one():
 
 
 def test_a_bad_pooled_curve_is_a_policy_error(tmp_path):
-    category = policy().workflows["support"].tasks["category"].model_dump()
+    category = policy().workflows["support"].tasks["category"].to_data()
     with pytest.raises(ValueError, match="calibration_default needs ≥ 2 points"):
-        Task.model_validate({**category, "calibration_default": [[0.9, 0.5], [0.2, 0.6]]})
+        Task.from_data({**category, "calibration_default": [[0.9, 0.5], [0.2, 0.6]]})
     path = _policy_copy(tmp_path)
     data = yaml.safe_load(path.read_text())
     data["workflows"]["zendesk-support"]["tasks"]["category"]["calibration_default"] = [[0.5, 0.5]]

@@ -165,7 +165,7 @@ def test_human_changing_a_field_the_system_set_is_an_override():
 def test_the_systems_own_write_back_is_not_an_override():
     h, _ = _decided("auto")
     event = ticket_event("ingest__zendesk_priority_changed.json")
-    echo = event.model_copy(update={"fields": {**event.fields, "priority": "normal"}})
+    echo = event.replace(**{"fields": {**event.fields, "priority": "normal"}})
 
     outcome = h.service.process(echo)
 
@@ -178,9 +178,7 @@ def test_shadow_decisions_measure_agreement_with_what_the_human_did():
     event = ticket_event("ingest__zendesk_priority_changed.json")
 
     disagree = h.service.process(event)
-    agree = h.service.process(
-        event.model_copy(update={"event_id": "e2", "fields": {**event.fields, "priority": "normal"}})
-    )
+    agree = h.service.process(event.replace(**{"event_id": "e2", "fields": {**event.fields, "priority": "normal"}}))
 
     assert [f.kind for f in disagree.findings] == ["shadow_disagreement"]
     assert [f.kind for f in agree.findings] == ["shadow_agreement"]

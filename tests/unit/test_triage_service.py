@@ -24,7 +24,7 @@ def test_confident_answer_is_applied_and_queued_for_write_back():
     assert record.tasks["category"].model == "claude-haiku-4-5"
     assert record.tasks["priority"].model == "local"
     [body] = h.actions.bodies
-    message = DecisionMessage.model_validate_json(body)
+    message = DecisionMessage.from_json(body)
     assert (message.ticket_id, message.action, message.labels["category"]) == ("40211", "apply", "billing")
     assert h.exceptions.bodies == []
     assert h.decisions.records[record.decision_id].status == "routed"
@@ -110,10 +110,10 @@ def test_per_label_threshold_is_used():
 def test_calibration_maps_reported_confidence_before_the_threshold():
     pol = policy()
     category = pol.workflows["support"].tasks["category"]
-    calibrated = category.model_copy(update={"calibration": {"billing": [(0.0, 0.0), (1.0, 0.6)]}})
+    calibrated = category.replace(**{"calibration": {"billing": [(0.0, 0.0), (1.0, 0.6)]}})
     tasks = {**pol.workflows["support"].tasks, "category": calibrated}
-    workflow = pol.workflows["support"].model_copy(update={"tasks": tasks})
-    h = harness(pol.model_copy(update={"workflows": {"support": workflow}}))
+    workflow = pol.workflows["support"].replace(**{"tasks": tasks})
+    h = harness(pol.replace(**{"workflows": {"support": workflow}}))
 
     record = h.service.process(ticket_event()).record
 
@@ -337,7 +337,7 @@ def test_route_rules_pick_sonnet_for_long_tickets_and_enterprise_customers():
     from triage_gate.policy import Task
     from triage_gate.triage.routing import choose_route
 
-    task = Task.model_validate(
+    task = Task.from_data(
         {
             "labels": {"a": {"description": "aaa"}, "b": {"description": "bbb"}},
             "route": "haiku",
@@ -359,7 +359,7 @@ def test_a_rule_for_tickets_outside_the_local_models_languages_matches_only_thos
     from triage_gate.policy import Task
     from triage_gate.triage.routing import choose_route
 
-    task = Task.model_validate(
+    task = Task.from_data(
         {
             "labels": {"a": {"description": "aaa"}, "b": {"description": "bbb"}},
             "route": "local",

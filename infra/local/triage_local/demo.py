@@ -133,7 +133,7 @@ def wait_for_decisions(runner: LocalRunner, expected: int, timeout: float = 60.0
         items = ddb.scan(TableName=table, ConsistentRead=True)["Items"]
         routed = [i for i in items if i["status"]["S"] == "routed"]
         if len(routed) >= expected or time.monotonic() > deadline:
-            records = [DecisionRecord.model_validate_json(i["record"]["S"]) for i in routed]
+            records = [DecisionRecord.from_json(i["record"]["S"]) for i in routed]
             return sorted(records, key=lambda r: (r.source, r.ticket_id))
         time.sleep(0.3)
 
@@ -158,7 +158,7 @@ def review_demo(
         f"  A reviewer corrects zendesk #40215 in Slack: priority {case.labels.get('priority')} → high "
         f"(reason wrong_priority) — /slack/interactions answered {response.status_code}\n"
     )
-    corrected = case.model_copy(update={"action": "apply"})
+    corrected = case.replace(**{"action": "apply"})
     wait_for_writebacks(runner, [corrected])
     ticket = sandboxes.zendesk.ticket(40215) or {}
     fields = f"priority {ticket.get('priority')}, group {ticket.get('group_id')}, tags {ticket.get('tags')}"

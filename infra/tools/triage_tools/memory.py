@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -80,12 +81,12 @@ class InMemoryDecisionStore:
 
     def get(self, decision_id: str) -> DecisionRecord | None:
         record = self.records.get(decision_id)
-        return record.model_copy(deep=True) if record else None
+        return copy.deepcopy(record) if record else None
 
     def create(self, record: DecisionRecord) -> bool:
         if record.decision_id in self.records:
             return False
-        self.records[record.decision_id] = record.model_copy(deep=True)
+        self.records[record.decision_id] = copy.deepcopy(record)
         return True
 
     def mark_routed(self, decision_id: str) -> None:

@@ -1,22 +1,19 @@
-"""Settings and secrets: read once, validated by pydantic, never from ``os.environ`` elsewhere."""
+"""Settings and secrets: read once, validated, never from ``os.environ`` elsewhere."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import typing
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Self
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-)
+import msgspec
+from msgspec import Meta
 
 from triage_gate.errors import ConfigurationError
+from triage_gate.records import error_location
 
 ZENDESK_EVENT_PREFIX = "zen:event-type:"
 
@@ -43,106 +40,125 @@ DEFAULT_ZENDESK_EVENT_TYPES = frozenset(
 DEFAULT_HUBSPOT_EVENT_TYPES = frozenset({"ticket.creation", "ticket.propertyChange"})
 
 
-def _split_csv(value: Any) -> Any:
-    if isinstance(value, str):
-        return frozenset(part.strip() for part in value.split(",") if part.strip())
-    return value
+def _split_csv(value: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in value.split(",") if part.strip())
 
 
-def _empty_is_none(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
+EventTypes = frozenset[str]  # from the environment: comma-separated
+OptionalText = str | None  # from the environment: blank is unset
 
 
-EventTypes = Annotated[frozenset[str], BeforeValidator(_split_csv)]
-OptionalText = Annotated[str | None, BeforeValidator(_empty_is_none)]
-
-
-class EnvSettings(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class EnvSettings:
     """The base of every function's settings: each field is read from the upper-cased environment variable
-    of its name, once, when the function builds its service; a bad value is a ConfigurationError naming it."""
+    of its name, once, when the function builds its service; a bad value is a ConfigurationError naming it.
 
-    model_config = ConfigDict(
-        frozen=True, alias_generator=str.upper, populate_by_name=True, extra="ignore", defer_build=True
-    )
+    Frozen dataclasses validated by msgspec (types and ``Meta`` constraints; numbers and booleans parsed from
+    their text). A blank variable is unset; a ``frozenset`` field is a comma-separated list."""
+
+    @classmethod
+    def variables(cls) -> dict[str, dataclasses.Field[Any]]:
+        """Environment variable name → the field it sets."""
+        return {f.name.upper(): f for f in dataclasses.fields(cls)}
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
         env = os.environ if environ is None else environ
-        names = {name.upper() for name in cls.model_fields}
+        lists = _list_fields(cls)
+        data: dict[str, Any] = {}
+        for variable, field in cls.variables().items():
+            if variable not in env:
+                continue
+            raw = env[variable]
+            data[field.name] = None if not raw.strip() else _split_csv(raw) if field.name in lists else raw
+        unset = [variable for variable, f in cls.variables().items() if _required(f) and f.name not in data]
+        if unset:
+            raise ConfigurationError("; ".join(f"environment {variable}: required, and not set" for variable in unset))
         try:
-            return cls.model_validate({k: v for k, v in env.items() if k in names})
-        except ValidationError as exc:
-            raise ConfigurationError(describe_validation_error(exc, prefix="environment")) from exc
+            settings: Self = msgspec.convert(data, cls, strict=False)
+        except msgspec.ValidationError as exc:
+            raise ConfigurationError(_env_error(exc, data, cls)) from exc
+        return settings
 
 
+def _required(field: dataclasses.Field[Any]) -> bool:
+    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+
+
+def _env_error(exc: msgspec.ValidationError, data: dict[str, Any], cls: type) -> str:
+    where, message = error_location(exc, data, cls)
+    return f"environment {where.upper()}: {message}" if where else f"environment {message}"
+
+
+def _list_fields(cls: type[Any]) -> frozenset[str]:
+    """The fields read as comma-separated lists (their type is a frozenset)."""
+    if cls not in _LIST_FIELDS:
+        hints = typing.get_type_hints(cls)
+        _LIST_FIELDS[cls] = frozenset(name for name, hint in hints.items() if typing.get_origin(hint) is frozenset)
+    return _LIST_FIELDS[cls]
+
+
+_LIST_FIELDS: dict[type[Any], frozenset[str]] = {}
+
+
+def _ticket_types(variable: str, value: frozenset[str], what: str) -> None:
+    bad = sorted(t for t in value if not t.startswith("ticket."))
+    if bad:
+        raise ValueError(f"{variable}: only ticket.* {what} can be handled, got {bad}")
+
+
+@dataclass(frozen=True, kw_only=True)
 class SecretLocation(EnvSettings):
     """Where the vendor secret lives (every function)."""
 
     # Secrets Manager id of the vendor secret; unset means "read secrets from the environment" (local runs).
     triage_secret_id: OptionalText = None
-    secrets_max_age_seconds: int = Field(default=300, ge=0, le=3600)
+    secrets_max_age_seconds: Annotated[int, Meta(ge=0, le=3600)] = 300
 
 
+@dataclass(frozen=True, kw_only=True)
 class PolicyLocation(EnvSettings):
     # Unset: the policy.yaml shipped in the layer (what was reviewed).
     policy_path: OptionalText = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class VendorApis(EnvSettings):
     zendesk_base_url: OptionalText = None  # unset: no context fetch, no write-back
     hubspot_base_url: OptionalText = "https://api.hubapi.com"
 
 
+@dataclass(frozen=True, kw_only=True)
 class IngestSettings(SecretLocation):
     """Environment of IngestFunction."""
 
-    triage_queue_url: str = Field(min_length=1)
-    dedupe_table_name: str = Field(min_length=1)
-    zendesk_signature_max_age_seconds: int = Field(default=300, ge=1, le=86_400)
-    hubspot_signature_max_age_seconds: int = Field(default=300, ge=1, le=86_400)
+    triage_queue_url: Annotated[str, Meta(min_length=1)]
+    dedupe_table_name: Annotated[str, Meta(min_length=1)]
+    zendesk_signature_max_age_seconds: Annotated[int, Meta(ge=1, le=86_400)] = 300
+    hubspot_signature_max_age_seconds: Annotated[int, Meta(ge=1, le=86_400)] = 300
     # The exact URL HubSpot is configured to call, query string included (v3 signatures cover it). Unset: the
     # public base URL (set by the local runner), else API Gateway's own requestContext.domainName — never the
     # request's Host or X-Forwarded-* headers.
     hubspot_webhook_url: OptionalText = None
     public_base_url: OptionalText = None
-    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=10_485_760)
-    dedupe_ttl_seconds: int = Field(default=172_800, ge=3600, le=2_592_000)
-    dedupe_lease_seconds: int = Field(default=20, ge=1, le=300)
+    max_body_bytes: Annotated[int, Meta(ge=1024, le=10_485_760)] = 1_048_576
+    dedupe_ttl_seconds: Annotated[int, Meta(ge=3600, le=2_592_000)] = 172_800
+    dedupe_lease_seconds: Annotated[int, Meta(ge=1, le=300)] = 20
     # Zendesk retries a 503 only when Retry-After is under 60 s.
-    retry_after_seconds: int = Field(default=30, ge=1, le=59)
-    max_text_chars: int = Field(default=32_768, ge=256, le=200_000)
+    retry_after_seconds: Annotated[int, Meta(ge=1, le=59)] = 30
+    max_text_chars: Annotated[int, Meta(ge=256, le=200_000)] = 32_768
     zendesk_event_types: EventTypes = DEFAULT_ZENDESK_EVENT_TYPES
     hubspot_event_types: EventTypes = DEFAULT_HUBSPOT_EVENT_TYPES
 
-    @field_validator("zendesk_event_types")
-    @classmethod
-    def _zendesk_types_are_ticket_events(cls, value: frozenset[str]) -> frozenset[str]:
-        value = frozenset(t.removeprefix(ZENDESK_EVENT_PREFIX) for t in value)
-        bad = sorted(t for t in value if not t.startswith("ticket."))
-        if bad:
-            raise ValueError(f"only ticket.* event types can be handled, got {bad}")
-        return value
-
-    @field_validator("hubspot_event_types")
-    @classmethod
-    def _hubspot_types_are_ticket_events(cls, value: frozenset[str]) -> frozenset[str]:
-        bad = sorted(t for t in value if not t.startswith("ticket."))
-        if bad:
-            raise ValueError(f"only ticket.* subscription types can be handled, got {bad}")
-        return value
+    def __post_init__(self) -> None:
+        # Zendesk names them zen:event-type:ticket.created; ticket.created is accepted too.
+        zendesk = frozenset(t.removeprefix(ZENDESK_EVENT_PREFIX) for t in self.zendesk_event_types)
+        object.__setattr__(self, "zendesk_event_types", zendesk)
+        _ticket_types("ZENDESK_EVENT_TYPES", zendesk, "event types")
+        _ticket_types("HUBSPOT_EVENT_TYPES", self.hubspot_event_types, "subscription types")
 
 
-def describe_validation_error(exc: ValidationError, *, prefix: str) -> str:
-    """One line per problem, naming the field the way the user wrote it."""
-    lines = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(root)"
-        lines.append(f"{prefix} {where}: {err['msg']}")
-    return "; ".join(lines)
-
-
+@dataclass(frozen=True, kw_only=True)
 class FlagsLocation(EnvSettings):
     """Where the rollout flags live: a local JSON file, or AppConfig (application, environment, profile).
     Neither: every workflow runs in its policy file mode."""
@@ -151,91 +167,129 @@ class FlagsLocation(EnvSettings):
     appconfig_application: OptionalText = None
     appconfig_environment: OptionalText = None
     appconfig_profile: OptionalText = None
-    flags_max_age_seconds: int = Field(default=30, ge=1, le=3600)
+    flags_max_age_seconds: Annotated[int, Meta(ge=1, le=3600)] = 30
 
 
+@dataclass(frozen=True, kw_only=True)
 class TriageSettings(SecretLocation, PolicyLocation, VendorApis, FlagsLocation):
     """Environment of TriageFunction."""
 
-    decisions_table_name: str = Field(min_length=1)
-    control_table_name: str = Field(min_length=1)
-    actions_queue_url: str = Field(min_length=1)
-    exception_queue_url: str = Field(min_length=1)
+    decisions_table_name: Annotated[str, Meta(min_length=1)]
+    control_table_name: Annotated[str, Meta(min_length=1)]
+    actions_queue_url: Annotated[str, Meta(min_length=1)]
+    exception_queue_url: Annotated[str, Meta(min_length=1)]
     anthropic_base_url: OptionalText = None
     # A record is not started with less time left than this (it goes back to the queue instead).
-    min_remaining_ms: int = Field(default=20_000, ge=0, le=600_000)
+    min_remaining_ms: Annotated[int, Meta(ge=0, le=600_000)] = 20_000
 
 
+@dataclass(frozen=True, kw_only=True)
 class WritebackSettings(SecretLocation, PolicyLocation, VendorApis):
     """Environment of WritebackFunction."""
 
-    decisions_table_name: str = Field(min_length=1)
-    actions_queue_url: str = Field(min_length=1)  # a rate-limited action goes back here for Retry-After
+    decisions_table_name: Annotated[str, Meta(min_length=1)]
+    actions_queue_url: Annotated[str, Meta(min_length=1)]  # a rate-limited action goes back here for Retry-After
 
 
+@dataclass(frozen=True, kw_only=True)
 class SlackActionsSettings(SecretLocation):
     """Environment of SlackActionsFunction (inside Slack's 3-second ack: a conditional write, an enqueue)."""
 
-    decisions_table_name: str = Field(min_length=1)
-    exception_queue_url: str = Field(min_length=1)
-    slack_signature_max_age_seconds: int = Field(default=300, ge=30, le=3600)
+    decisions_table_name: Annotated[str, Meta(min_length=1)]
+    exception_queue_url: Annotated[str, Meta(min_length=1)]
+    slack_signature_max_age_seconds: Annotated[int, Meta(ge=30, le=3600)] = 300
 
 
+@dataclass(frozen=True, kw_only=True)
 class SlackApi(EnvSettings):
     slack_api_url: OptionalText = "https://slack.com/api/"
 
 
+@dataclass(frozen=True, kw_only=True)
 class ReviewNotifySettings(SecretLocation, PolicyLocation, VendorApis, SlackApi):
     """Environment of ReviewNotifyFunction."""
 
-    decisions_table_name: str = Field(min_length=1)
-    exception_queue_url: str = Field(min_length=1)  # a Slack rate limit puts the record back here
-    actions_queue_url: str = Field(min_length=1)  # reviewers' outcomes are applied through write-back
+    decisions_table_name: Annotated[str, Meta(min_length=1)]
+    exception_queue_url: Annotated[str, Meta(min_length=1)]  # a Slack rate limit puts the record back here
+    actions_queue_url: Annotated[str, Meta(min_length=1)]  # reviewers' outcomes are applied through write-back
     # Where reviewer corrections are kept as few-shot examples (unset: not kept).
     control_table_name: OptionalText = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class ReviewBacklogSettings(SecretLocation, PolicyLocation, SlackApi):
     """Environment of ReviewBacklogFunction."""
 
-    decisions_table_name: str = Field(min_length=1)
+    decisions_table_name: Annotated[str, Meta(min_length=1)]
     zendesk_base_url: OptionalText = None  # for links to the ticket in re-posted cases
 
 
+@dataclass(frozen=True, kw_only=True)
 class RoiDigestSettings(SecretLocation, PolicyLocation, SlackApi, FlagsLocation):
     """Environment of RoiDigestFunction (the rollout flags: the digest shows each segment's mode and what next)."""
 
-    decisions_table_name: str = Field(min_length=1)
+    decisions_table_name: Annotated[str, Meta(min_length=1)]
 
 
-class VendorSecrets(BaseModel):
-    """The one vendor secret (Secrets Manager JSON, or env vars of the same names locally)."""
+class Secret:
+    """A secret value: never shown by repr, str, a log line or an error message."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    __slots__ = ("_value",)
 
-    ZENDESK_WEBHOOK_SECRET: SecretStr | None = None
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class VendorSecrets:
+    """The one vendor secret (Secrets Manager JSON, or env vars of the same names locally). Each value is a
+    ``Secret``; a blank one is unset; keys it does not know are ignored."""
+
+    ZENDESK_WEBHOOK_SECRET: Secret | None = None
     # Accepted alongside the current one while a signing secret is being rotated.
-    ZENDESK_WEBHOOK_SECRET_PREVIOUS: SecretStr | None = None
-    HUBSPOT_CLIENT_SECRET: SecretStr | None = None
-    HUBSPOT_CLIENT_SECRET_PREVIOUS: SecretStr | None = None
-    SLACK_SIGNING_SECRET: SecretStr | None = None
-    SLACK_SIGNING_SECRET_PREVIOUS: SecretStr | None = None
-    SLACK_BOT_TOKEN: SecretStr | None = None
-    ZENDESK_EMAIL: SecretStr | None = None
-    ZENDESK_API_TOKEN: SecretStr | None = None
-    HUBSPOT_ACCESS_TOKEN: SecretStr | None = None
-    ANTHROPIC_API_KEY: SecretStr | None = None
+    ZENDESK_WEBHOOK_SECRET_PREVIOUS: Secret | None = None
+    HUBSPOT_CLIENT_SECRET: Secret | None = None
+    HUBSPOT_CLIENT_SECRET_PREVIOUS: Secret | None = None
+    SLACK_SIGNING_SECRET: Secret | None = None
+    SLACK_SIGNING_SECRET_PREVIOUS: Secret | None = None
+    SLACK_BOT_TOKEN: Secret | None = None
+    ZENDESK_EMAIL: Secret | None = None
+    ZENDESK_API_TOKEN: Secret | None = None
+    HUBSPOT_ACCESS_TOKEN: Secret | None = None
+    ANTHROPIC_API_KEY: Secret | None = None
 
-    @field_validator("*", mode="before")
+    def __post_init__(self) -> None:
+        for key in SECRET_KEYS:
+            value = getattr(self, key)
+            if isinstance(value, str):
+                object.__setattr__(self, key, Secret(value) if value.strip() else None)
+            elif value is not None and not isinstance(value, Secret):
+                # The message names the key, never the value.
+                raise ValueError(f"{key} must be a string, not {type(value).__name__}")
+
     @classmethod
-    def _blank_is_unset(cls, value: Any) -> Any:
-        return _empty_is_none(value)
+    def from_mapping(cls, values: Mapping[str, Any]) -> VendorSecrets:
+        """The secret's JSON object (or the environment): ValueError naming a key whose value is not text."""
+        return cls(**{key: values[key] for key in SECRET_KEYS if key in values})
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> VendorSecrets:
         """Local runs and tests: the secret's keys as environment variables of the same names."""
-        env = os.environ if environ is None else environ
-        return cls.model_validate({k: env[k] for k in cls.model_fields if k in env})
+        return cls.from_mapping(os.environ if environ is None else environ)
 
     def signing_keys(self, current: str, previous: str) -> list[str]:
         """The secrets a signature may verify against, current first. Raises if none is set."""
@@ -245,4 +299,4 @@ class VendorSecrets(BaseModel):
         return keys
 
 
-SECRET_KEYS = tuple(VendorSecrets.model_fields)
+SECRET_KEYS = tuple(f.name for f in dataclasses.fields(VendorSecrets))

@@ -9,65 +9,61 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from msgspec import Meta, field
 
 from triage_gate import policy_source
-from triage_gate.config import describe_validation_error
 from triage_gate.errors import ConfigurationError
 from triage_gate.policy_language import LanguageCode, LanguagePolicy, SignalReview, Signals
+from triage_gate.records import FrozenRecord, ValidationError, describe_error
 
 # Package data beside this module: in the layer (/opt/python/triage_gate/policy.yaml), a wheel and a checkout.
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent / "policy.yaml"
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]*$", max_length=64)]
+Probability = Annotated[float, Meta(ge=0.0, le=1.0)]
+Name = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_\-]*\Z", max_length=64)]
 # Labels keep the vendor's spelling (HubSpot priorities are LOW/MEDIUM/HIGH/URGENT).
-LabelName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)]
+LabelName = Annotated[str, Meta(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*\Z", max_length=64)]
 
 # Fields the context layer can read, per source: a dotted path into the fetched documents.
 CONTEXT_ROOTS = {"zendesk": ("ticket", "requester", "organization"), "hubspot": ("ticket", "company")}
 
 
-class _Strict(BaseModel):
-    # Built at the first validation (load_policy builds Policy's validator once, nested models inside it), not
-    # at import, where each of these ~20 models compiled its own validator: ~13 ms of TriageFunction's cold start.
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+class _Strict(FrozenRecord, frozen=True):
+    """Every section of the policy: a frozen value, unknown keys refused (a typo is an error, not a default)."""
 
 
-class Price(_Strict):
+class Price(_Strict, frozen=True, kw_only=True):
     """USD per million tokens."""
 
-    input: float = Field(ge=0)
-    output: float = Field(ge=0)
-    cache_write: float = Field(default=0, ge=0)
-    cache_read: float = Field(default=0, ge=0)
+    input: Annotated[float, Meta(ge=0)]
+    output: Annotated[float, Meta(ge=0)]
+    cache_write: Annotated[float, Meta(ge=0)] = 0
+    cache_read: Annotated[float, Meta(ge=0)] = 0
     # Below this many prompt tokens the API caches nothing; no cache_control is sent.
-    min_cache_tokens: int = Field(default=1024, ge=0)
+    min_cache_tokens: Annotated[int, Meta(ge=0)] = 1024
 
 
-class Route(_Strict):
+class Route(_Strict, frozen=True, kw_only=True):
     kind: Literal["local", "claude"]
     model: str | None = None
-    max_tokens: int = Field(default=400, ge=16, le=4096)
-    timeout_seconds: float = Field(default=8.0, gt=0, le=60)
-    max_retries: int = Field(default=1, ge=0, le=3)
+    max_tokens: Annotated[int, Meta(ge=16, le=4096)] = 400
+    timeout_seconds: Annotated[float, Meta(gt=0, le=60)] = 8.0
+    max_retries: Annotated[int, Meta(ge=0, le=3)] = 1
 
-    @model_validator(mode="after")
-    def _claude_needs_a_model(self) -> Route:
+    def __post_init__(self) -> None:
         if self.kind == "claude" and not self.model:
             raise ValueError("a claude route needs a model")
-        return self
 
 
-class Label(_Strict):
-    description: str = Field(min_length=3)
-    examples: list[str] = Field(default_factory=list, max_length=10)
+class Label(_Strict, frozen=True, kw_only=True):
+    description: Annotated[str, Meta(min_length=3)]
+    examples: Annotated[list[str], Meta(max_length=10)] = field(default_factory=list)
 
 
-class RouteRule(_Strict):
+class RouteRule(_Strict, frozen=True, kw_only=True):
     """Use another route when the input matches (all given conditions must hold)."""
 
     route: Name
-    min_chars: int | None = Field(default=None, ge=0)
+    min_chars: Annotated[int, Meta(ge=0)] | None = None
     customer_tiers: list[str] | None = None
     # The ticket's language (detected; else the requester's locale; else the workflow's default_language).
     languages: list[LanguageCode] | None = None
@@ -75,29 +71,28 @@ class RouteRule(_Strict):
     outside_local_languages: bool = False
 
 
-class Thresholds(_Strict):
+class Thresholds(_Strict, frozen=True, kw_only=True):
     default: Probability = 0.8
-    per_label: dict[str, Probability] = Field(default_factory=dict)
+    per_label: dict[str, Probability] = field(default_factory=dict)
 
     def for_label(self, label: str) -> float:
         return self.per_label.get(label, self.default)
 
 
-class Task(_Strict):
-    labels: dict[LabelName, Label] = Field(min_length=2)
+class Task(_Strict, frozen=True, kw_only=True):
+    labels: Annotated[dict[LabelName, Label], Meta(min_length=2)]
     route: Name
-    route_rules: list[RouteRule] = Field(default_factory=list)
-    thresholds: Thresholds = Field(default_factory=Thresholds)
+    route_rules: list[RouteRule] = field(default_factory=list)
+    thresholds: Thresholds = field(default_factory=Thresholds)
     # Piecewise-linear map from reported to observed accuracy, per label: [[reported, observed], ...].
-    calibration: dict[str, list[tuple[Probability, Probability]]] = Field(default_factory=dict)
+    calibration: dict[str, list[tuple[Probability, Probability]]] = field(default_factory=dict)
     # The same map fitted on every label's predictions together (`triage calibrate`'s pooled curve): used for a
     # label without its own entry in `calibration`.
     calibration_default: list[tuple[Probability, Probability]] | None = None
     # Seed model for the local route (path relative to the policy file).
     local_model: str | None = None
 
-    @model_validator(mode="after")
-    def _labels_referenced_exist(self) -> Task:
+    def __post_init__(self) -> None:
         for where, names in (("thresholds.per_label", self.thresholds.per_label), ("calibration", self.calibration)):
             unknown = sorted(set(names) - set(self.labels))
             if unknown:
@@ -109,22 +104,21 @@ class Task(_Strict):
             xs = [p[0] for p in points]
             if len(points) < 2 or xs != sorted(xs):
                 raise ValueError(f"{where} needs ≥ 2 points with increasing reported confidence")
-        return self
 
 
-class ContextPolicy(_Strict):
-    fields: list[str] = Field(default_factory=list)
+class ContextPolicy(_Strict, frozen=True, kw_only=True):
+    fields: list[str] = field(default_factory=list)
     customer_tier_field: str | None = None
-    timeout_seconds: float = Field(default=2.0, gt=0, le=10)
+    timeout_seconds: Annotated[float, Meta(gt=0, le=10)] = 2.0
     on_failure: Literal["proceed", "review"] = "proceed"
 
 
-class Rules(_Strict):
-    always_review: dict[str, list[str]] = Field(default_factory=dict)
-    vip_tiers: list[str] = Field(default_factory=list)
+class Rules(_Strict, frozen=True, kw_only=True):
+    always_review: dict[str, list[str]] = field(default_factory=dict)
+    vip_tiers: list[str] = field(default_factory=list)
     vip_action: Literal["review", "apply_if_confident"] = "review"
     degraded_mode: Literal["local", "review_all"] = "local"
-    review_on_signals: SignalReview = Field(default_factory=SignalReview)
+    review_on_signals: SignalReview = field(default_factory=SignalReview)
 
 
 ZENDESK_PRIORITIES = ("low", "normal", "high", "urgent")
@@ -135,116 +129,111 @@ HUBSPOT_TICKET_PROPERTIES = frozenset(
 )
 
 
-class ZendeskFields(_Strict):
+class ZendeskFields(_Strict, frozen=True, kw_only=True):
     """What one label sets on a Zendesk ticket. Unknown keys are a policy error, not a runtime surprise."""
 
-    group_id: int | None = Field(default=None, gt=0)
+    group_id: Annotated[int, Meta(gt=0)] | None = None
     priority: Literal["low", "normal", "high", "urgent"] | None = None
     type: Literal["question", "incident", "problem", "task"] | None = None
-    tags: list[Annotated[str, Field(pattern=r"^[a-z0-9_\-:/]+$")]] = Field(default_factory=list)
-    custom_fields: dict[int, str | int | bool] = Field(default_factory=dict)
+    tags: list[Annotated[str, Meta(pattern=r"^[a-z0-9_\-:/]+\Z")]] = field(default_factory=list)
+    custom_fields: dict[int, str | int | bool] = field(default_factory=dict)
 
 
-class HubSpotFields(_Strict):
-    properties: dict[str, str] = Field(default_factory=dict)
+class HubSpotFields(_Strict, frozen=True, kw_only=True):
+    properties: dict[str, str] = field(default_factory=dict)
 
 
-class Writeback(_Strict):
+class Writeback(_Strict, frozen=True, kw_only=True):
     """Label → vendor fields, per task. Applied in auto mode; in assist mode only a note is written."""
 
-    marker_tag: str = Field(default="ai_triaged", pattern=r"^[a-z0-9_\-]+$")
+    marker_tag: Annotated[str, Meta(pattern=r"^[a-z0-9_\-]+\Z")] = "ai_triaged"
     note: bool = True
-    zendesk: dict[str, dict[str, ZendeskFields]] = Field(default_factory=dict)
-    hubspot: dict[str, dict[str, HubSpotFields]] = Field(default_factory=dict)
-    hubspot_custom_properties: list[str] = Field(default_factory=list)
+    zendesk: dict[str, dict[str, ZendeskFields]] = field(default_factory=dict)
+    hubspot: dict[str, dict[str, HubSpotFields]] = field(default_factory=dict)
+    hubspot_custom_properties: list[str] = field(default_factory=list)
 
 
-class Review(_Strict):
-    channel: str = Field(min_length=2)
+class Review(_Strict, frozen=True, kw_only=True):
+    channel: Annotated[str, Meta(min_length=2)]
     # The Slack user-group id (S…) mentioned as <!subteam^ID> on escalations and when a review passes its SLA;
     # escalations go to escalation_channel (or the review channel).
     escalation_group: str | None = None
     escalation_channel: str | None = None
 
-    @field_validator("escalation_group")
-    @classmethod
-    def _slack_user_group_id(cls, value: str | None) -> str | None:
+    def __post_init__(self) -> None:
+        value = self.escalation_group
         if value is not None and not re.fullmatch(r"S[A-Z0-9]{2,}", value):
             raise ValueError(
                 f"escalation_group must be a Slack user-group id such as S05SUPLEADS (the group's `id` in Slack's"
                 f" usergroups.list), not {value!r}: a handle like @support-leads does not notify anyone"
             )
-        return value
 
 
-class Sla(_Strict):
-    triage_seconds: int = Field(default=120, ge=1)
-    review_minutes: int = Field(default=60, ge=1)
+class Sla(_Strict, frozen=True, kw_only=True):
+    triage_seconds: Annotated[int, Meta(ge=1)] = 120
+    review_minutes: Annotated[int, Meta(ge=1)] = 60
 
 
-class PromotionBar(_Strict):
+class PromotionBar(_Strict, frozen=True, kw_only=True):
     """The evidence `triage rollout promote` asks of a segment before it applies more (measured over the last
     ``window_days``, against the workflow's ``error_tolerance``, with Wilson bounds at ``confidence``)."""
 
-    window_days: int = Field(default=28, ge=1, le=365)
-    min_decisions: int = Field(default=200, ge=1)  # the segment's decisions in the window, any mode
-    min_shadow_findings: int = Field(default=100, ge=1)  # shadow → assist: human changes compared with shadow
-    min_applied: int = Field(default=100, ge=1)  # assist → auto, widening auto: applied decisions judged
-    confidence: float = Field(default=0.95, ge=0.5, le=0.999)
+    window_days: Annotated[int, Meta(ge=1, le=365)] = 28
+    min_decisions: Annotated[int, Meta(ge=1)] = 200  # the segment's decisions in the window, any mode
+    min_shadow_findings: Annotated[int, Meta(ge=1)] = 100  # shadow → assist: human changes compared with shadow
+    min_applied: Annotated[int, Meta(ge=1)] = 100  # assist → auto, widening auto: applied decisions judged
+    confidence: Annotated[float, Meta(ge=0.5, le=0.999)] = 0.95
     max_sla_miss_rate: Probability = 0.05  # reviews answered after, or pending past, sla.review_minutes
-    min_rollback_sample: int = Field(default=20, ge=1)  # applied decisions before a roll back is recommended
-    auto_shares: list[Annotated[int, Field(ge=1, le=100)]] = Field(default_factory=lambda: [10, 25, 50, 100])
+    min_rollback_sample: Annotated[int, Meta(ge=1)] = 20  # applied decisions before a roll back is recommended
+    auto_shares: list[Annotated[int, Meta(ge=1, le=100)]] = field(default_factory=lambda: [10, 25, 50, 100])
 
-    @field_validator("auto_shares")
-    @classmethod
-    def _increasing(cls, value: list[int]) -> list[int]:
+    def __post_init__(self) -> None:
+        value = self.auto_shares
         if not value or value != sorted(set(value)):  # strictly increasing
             raise ValueError(f"auto_shares must be percentages in increasing order, e.g. [10, 25, 50, 100]: {value}")
-        return value
 
 
 BaselineFigure = Literal["manual_minutes_per_ticket", "turnaround_minutes", "error_rate"]
 
 
-class RoiBaseline(_Strict):
+class RoiBaseline(_Strict, frozen=True, kw_only=True):
     """How the team worked before Triage Gate: what the ROI report compares against."""
 
-    manual_minutes_per_ticket: float = Field(default=5.0, ge=0)
-    turnaround_minutes: float = Field(default=240.0, ge=0)  # ticket created → triaged, before AI
+    manual_minutes_per_ticket: Annotated[float, Meta(ge=0)] = 5.0
+    turnaround_minutes: Annotated[float, Meta(ge=0)] = 240.0  # ticket created → triaged, before AI
     error_rate: Probability = 0.08  # share of manual triage later corrected
     # Where each figure came from, by field name (`triage backtest --write-baseline` writes the measured
     # ones, e.g. "measured: zendesk history 2026-06-01..2026-09-01, 4812 tickets"); a figure not named here
     # was stated by the team.
-    sources: dict[BaselineFigure, str] = Field(default_factory=dict)
+    sources: dict[BaselineFigure, str] = field(default_factory=dict)
 
     def source_of(self, figure: BaselineFigure) -> str:
         return self.sources.get(figure, "stated in the policy")
 
 
-class Workflow(_Strict):
+class Workflow(_Strict, frozen=True, kw_only=True):
     source: Literal["zendesk", "hubspot"]
     description: str = ""
     mode: Literal["off", "shadow", "assist", "auto"] = "shadow"
     # Events that may decide a ticket no earlier event decided (a ticket is decided once; later events on a
     # decided ticket, our own write-back echoes included, create no work).
-    classify_events: list[str] = Field(min_length=1)
+    classify_events: Annotated[list[str], Meta(min_length=1)]
     # Update events compared with the latest decision to detect human overrides (and shadow agreement).
-    watch_events: list[str] = Field(default_factory=list)
-    context: ContextPolicy = Field(default_factory=ContextPolicy)
-    tasks: dict[Name, Task] = Field(min_length=1)
+    watch_events: list[str] = field(default_factory=list)
+    context: ContextPolicy = field(default_factory=ContextPolicy)
+    tasks: Annotated[dict[Name, Task], Meta(min_length=1)]
     error_tolerance: Probability = 0.05
-    promotion: PromotionBar = Field(default_factory=PromotionBar)
-    rules: Rules = Field(default_factory=Rules)
-    daily_budget_usd: float = Field(default=25.0, ge=0)
+    promotion: PromotionBar = field(default_factory=PromotionBar)
+    rules: Rules = field(default_factory=Rules)
+    daily_budget_usd: Annotated[float, Meta(ge=0)] = 25.0
     review: Review
-    sla: Sla = Field(default_factory=Sla)
-    writeback: Writeback = Field(default_factory=Writeback)
-    roi_baseline: RoiBaseline = Field(default_factory=RoiBaseline)
-    language: LanguagePolicy = Field(default_factory=LanguagePolicy)
-    signals: Signals = Field(default_factory=Signals)
+    sla: Sla = field(default_factory=Sla)
+    writeback: Writeback = field(default_factory=Writeback)
+    roi_baseline: RoiBaseline = field(default_factory=RoiBaseline)
+    language: LanguagePolicy = field(default_factory=LanguagePolicy)
+    signals: Signals = field(default_factory=Signals)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Workflow:
+    def __post_init__(self) -> None:
         for task, labels in self.rules.always_review.items():
             if task not in self.tasks:
                 raise ValueError(f"rules.always_review names unknown task {task!r}")
@@ -258,10 +247,9 @@ class Workflow(_Strict):
         if review_on.urgent and not self.signals.urgency:
             raise ValueError("rules.review_on_signals.urgent needs signals.urgency: true")
         roots = CONTEXT_ROOTS[self.source]
-        for field in [*self.context.fields, *([self.context.customer_tier_field])]:
-            if field and field.split(".", 1)[0] not in roots:
-                raise ValueError(f"context field {field!r} must start with one of {roots} for {self.source}")
-        return self
+        for path in [*self.context.fields, *([self.context.customer_tier_field])]:
+            if path and path.split(".", 1)[0] not in roots:
+                raise ValueError(f"context field {path!r} must start with one of {roots} for {self.source}")
 
     def _check_writeback(self) -> None:
         mapping: dict[str, Any] = dict(self.writeback.zendesk if self.source == "zendesk" else self.writeback.hubspot)
@@ -285,45 +273,41 @@ class Workflow(_Strict):
                         )
 
 
-class Guardrails(_Strict):
-    max_input_chars: int = Field(default=12_000, ge=200, le=200_000)
-    min_text_chars: int = Field(default=3, ge=1)
+class Guardrails(_Strict, frozen=True, kw_only=True):
+    max_input_chars: Annotated[int, Meta(ge=200, le=200_000)] = 12_000
+    min_text_chars: Annotated[int, Meta(ge=1)] = 3
     # More masked PII items than this in one ticket → review (pii_heavy).
-    pii_heavy_count: int = Field(default=8, ge=1)
-    pii_extra_patterns: dict[Name, str] = Field(default_factory=dict)
-    injection_extra_patterns: list[str] = Field(default_factory=list)
+    pii_heavy_count: Annotated[int, Meta(ge=1)] = 8
+    pii_extra_patterns: dict[Name, str] = field(default_factory=dict)
+    injection_extra_patterns: list[str] = field(default_factory=list)
 
-    @field_validator("pii_extra_patterns")
-    @classmethod
-    def _patterns_compile(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, pattern in value.items():
+    def __post_init__(self) -> None:
+        for name, pattern in self.pii_extra_patterns.items():
             try:
                 re.compile(pattern)
             except re.error as exc:
                 raise ValueError(f"pii_extra_patterns.{name} is not a valid regex: {exc}") from exc
-        return value
 
 
-class CircuitBreakerPolicy(_Strict):
-    failure_threshold: int = Field(default=5, ge=1)
-    window_seconds: int = Field(default=60, ge=1)
-    open_seconds: int = Field(default=30, ge=1)
+class CircuitBreakerPolicy(_Strict, frozen=True, kw_only=True):
+    failure_threshold: Annotated[int, Meta(ge=1)] = 5
+    window_seconds: Annotated[int, Meta(ge=1)] = 60
+    open_seconds: Annotated[int, Meta(ge=1)] = 30
 
 
-class Policy(_Strict):
-    version: str = Field(min_length=1)
-    prompt_version: str = Field(min_length=1)
-    prices: dict[str, Price] = Field(default_factory=dict)
-    routes: dict[Name, Route] = Field(min_length=1)
-    guardrails: Guardrails = Field(default_factory=Guardrails)
-    circuit_breaker: CircuitBreakerPolicy = Field(default_factory=CircuitBreakerPolicy)
-    workflows: dict[Name, Workflow] = Field(min_length=1)
+class Policy(_Strict, frozen=True, kw_only=True):
+    version: Annotated[str, Meta(min_length=1)]
+    prompt_version: Annotated[str, Meta(min_length=1)]
+    prices: dict[str, Price] = field(default_factory=dict)
+    routes: Annotated[dict[Name, Route], Meta(min_length=1)]
+    guardrails: Guardrails = field(default_factory=Guardrails)
+    circuit_breaker: CircuitBreakerPolicy = field(default_factory=CircuitBreakerPolicy)
+    workflows: Annotated[dict[Name, Workflow], Meta(min_length=1)]
     # Filled by the loader: sha256 of the exact bytes reviewed, and where the file lives.
     sha256: str = ""
     base_dir: str = ""
 
-    @model_validator(mode="after")
-    def _routes_and_prices(self) -> Policy:
+    def __post_init__(self) -> None:
         for route_name, route in self.routes.items():
             if route.kind == "claude" and route.model not in self.prices:
                 raise ValueError(f"routes.{route_name}: model {route.model!r} has no entry in prices")
@@ -337,7 +321,6 @@ class Policy(_Strict):
                     raise ValueError(f"{where}: the local route needs local_model")
                 if workflow.rules.degraded_mode == "local" and not task.local_model:
                     raise ValueError(f"{where}: degraded_mode local needs local_model for every task")
-        return self
 
     def watching(self, source: str, event_type: str) -> tuple[str, Workflow] | None:
         for name, workflow in self.workflows.items():
@@ -370,9 +353,9 @@ def load_policy(path: Path | str | None = None) -> Policy:
 def _validated(document: dict[str, Any], source: policy_source.PolicySource, file: Path) -> Policy:
     data = {**document, "sha256": source.digest, "base_dir": str(file.resolve().parent)}
     try:
-        return Policy.model_validate(data)
+        return Policy.from_data(data)
     except ValidationError as exc:
-        raise ConfigurationError(describe_validation_error(exc, prefix=str(file))) from exc
+        raise ConfigurationError(describe_error(exc, data, Policy, prefix=str(file))) from exc
 
 
 def _check_model_files(policy: Policy, file: Path) -> None:

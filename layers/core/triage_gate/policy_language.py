@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import Meta, field
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+from triage_gate.records import FrozenRecord
+
+Probability = Annotated[float, Meta(ge=0.0, le=1.0)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+class _Strict(FrozenRecord, frozen=True):
+    pass
 
 
 # ISO 639-1 where the language has one (639-3 otherwise, as fastText's language identification answers).
-LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+LanguageCode = Annotated[str, Meta(pattern=r"^[a-z]{2,3}\Z")]
 
 
-class LanguagePolicy(_Strict):
+class LanguagePolicy(_Strict, frozen=True, kw_only=True):
     """How a ticket's language is read and used (triage_gate.triage.language)."""
 
     # Below this detector confidence the language is undetermined: the requester's locale stands in, then
@@ -32,7 +34,7 @@ class LanguagePolicy(_Strict):
     reviewer_gist: bool = False
 
 
-class Signals(_Strict):
+class Signals(_Strict, frozen=True, kw_only=True):
     """Optional answers beside the routing tasks, in the same forced tool call (Claude routes only). Written
     as tags, shown to reviewers, counted in reports; they decide nothing unless rules.review_on_signals says."""
 
@@ -40,8 +42,8 @@ class Signals(_Strict):
     urgency: bool = False  # the customer's situation is urgent (an outage, a deadline, money at stake)
 
 
-class SignalReview(_Strict):
+class SignalReview(_Strict, frozen=True, kw_only=True):
     """Send a ticket to a person when a signal says so (off unless listed)."""
 
-    sentiment: list[Literal["negative", "neutral", "positive"]] = Field(default_factory=list)
+    sentiment: list[Literal["negative", "neutral", "positive"]] = field(default_factory=list)
     urgent: bool = False

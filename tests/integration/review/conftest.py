@@ -58,7 +58,7 @@ def decided(policy: Policy, at: datetime, event_id: str = DEFAULT_EVENT) -> Deci
     """A decision TriageFunction sent to review (low confidence), with its masked text, from the shipped policy."""
     event = ticket_event()
     if event_id != DEFAULT_EVENT:
-        event = event.model_copy(update={"event_id": event_id, "dedupe_key": f"zendesk:{event.account_id}:{event_id}"})
+        event = event.replace(**{"event_id": event_id, "dedupe_key": f"zendesk:{event.account_id}:{event_id}"})
     h = harness(policy, documents={("zendesk", event.ticket_id): zendesk_documents(description=DESCRIPTION)})
     h.clock[0] = at
     h.remote.default = {"category": "billing", "category_confidence": 0.41, "rationale": "a double charge"}
@@ -132,11 +132,11 @@ class Review:
         """ReviewNotifyFunction takes every queued reviewer job off ExceptionQueue."""
         results = []
         while self.jobs.bodies:
-            results.append(self.worker.complete(ReviewJob.model_validate_json(self.jobs.bodies.pop(0))))
+            results.append(self.worker.complete(ReviewJob.from_json(self.jobs.bodies.pop(0))))
         return results
 
     def applied(self) -> list[DecisionMessage]:
-        return [DecisionMessage.model_validate_json(b) for b in self.actions.bodies]
+        return [DecisionMessage.from_json(b) for b in self.actions.bodies]
 
 
 @pytest.fixture(scope="module")

@@ -89,7 +89,7 @@ def test_corrections_reach_the_next_classification_prompt(review, record, policy
     review.work()
     h = harness(policy, documents={("zendesk", str(TICKET)): zendesk_documents()})
     h.service.deps.examples = review.examples  # type: ignore[misc]
-    event = ticket_event().model_copy(update={"event_id": "e-next", "dedupe_key": "zendesk:90817263:e-next"})
+    event = ticket_event().replace(**{"event_id": "e-next", "dedupe_key": "zendesk:90817263:e-next"})
 
     h.service.process(event)
 

@@ -126,7 +126,7 @@ def test_interactions_endpoint_acks_a_signed_click_with_an_empty_200_and_claims(
     assert response["body"] == ""
     assert elapsed < 3.0
     assert functions.ledger.get(record.decision_id).review["state"] == "claimed"  # type: ignore[union-attr]
-    [job] = [ReviewJob.model_validate(j) for j in functions.jobs()]
+    [job] = [ReviewJob.from_data(j) for j in functions.jobs()]
     assert (job.kind, job.verdict, job.user_id, job.ts) == ("review_outcome", "approve", "UALICE", ts)
 
 
@@ -221,7 +221,7 @@ def test_interactions_endpoint_two_reviewers_at_once_claim_once(functions, recor
         thread.join()
 
     assert [r["statusCode"] for r in responses] == [200, 200]
-    jobs = [ReviewJob.model_validate(j) for j in functions.jobs()]
+    jobs = [ReviewJob.from_data(j) for j in functions.jobs()]
     assert sorted(j.kind for j in jobs) == ["notice", "review_outcome"]
     [outcome] = [j for j in jobs if j.kind == "review_outcome"]
     [notice] = [j for j in jobs if j.kind == "notice"]
@@ -234,7 +234,7 @@ def test_process_exception_message_posts_a_decision_and_completes_a_review_job(f
 
     notify = review_notify.build(aws=functions.aws)
 
-    assert review_notify.process_exception_message(decision_message(record).model_dump_json(), notify) == "posted"
+    assert review_notify.process_exception_message(decision_message(record).to_json(), notify) == "posted"
 
     [message] = slack.messages(REVIEW)
     stored = functions.ledger.get(record.decision_id)
@@ -245,9 +245,9 @@ def test_process_exception_message_posts_a_decision_and_completes_a_review_job(f
     job = ReviewJob(kind="review_outcome", decision_id=record.decision_id, verdict="approve", user_id="UALICE",
                     channel=stored.review["channel"], ts=message["ts"], requested_at=datetime.now(UTC))  # fmt: skip
 
-    assert review_notify.process_exception_message(job.model_dump_json(), notify) == "approve"
+    assert review_notify.process_exception_message(job.to_json(), notify) == "approve"
 
-    [applied] = [DecisionMessage.model_validate(b) for b in functions.stack.drain("ActionsQueue")]
+    [applied] = [DecisionMessage.from_data(b) for b in functions.stack.drain("ActionsQueue")]
     assert (applied.decision_id, applied.action, applied.labels) == (record.decision_id, "apply", PROPOSED)
     assert "approved" in shown(slack.message(REVIEW, message["ts"]))
 
@@ -255,7 +255,7 @@ def test_process_exception_message_posts_a_decision_and_completes_a_review_job(f
 def test_review_notify_puts_a_rate_limited_case_back_for_retry_after(functions, record, slack):
     functions.ledger.create(record)
     functions.stack.sqs.send_message(QueueUrl=functions.stack.url("ExceptionQueue"),
-                                     MessageBody=decision_message(record).model_dump_json())  # fmt: skip
+                                     MessageBody=decision_message(record).to_json())  # fmt: skip
     [message] = functions.receive()
     slack.fail_next(429, headers={"Retry-After": "7"})
 
@@ -272,7 +272,7 @@ def test_review_notify_puts_a_rate_limited_case_back_for_retry_after(functions, 
 def test_review_notify_slack_down_redelivers_then_dead_letters_never_drops(functions, record, slack, stack):
     functions.ledger.create(record)
     stack.sqs.send_message(QueueUrl=stack.url("ExceptionQueue"),
-                           MessageBody=decision_message(record).model_dump_json())  # fmt: skip
+                           MessageBody=decision_message(record).to_json())  # fmt: skip
     slack.fail_next(503, times=1000)
     module = load_handler("review_notify", functions.aws)
     max_receives = stack.template.resources["ExceptionQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
@@ -286,7 +286,7 @@ def test_review_notify_slack_down_redelivers_then_dead_letters_never_drops(funct
     assert all(r == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]} for r in responses)
     assert functions.receive() == []  # the next receive moves it to the DLQ
     dead = stack.drain("ExceptionDlq")
-    assert [DecisionMessage.model_validate(b).decision_id for b in dead] == [record.decision_id]
+    assert [DecisionMessage.from_data(b).decision_id for b in dead] == [record.decision_id]
     assert functions.visibility_calls == []
 
 

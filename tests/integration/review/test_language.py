@@ -14,7 +14,7 @@ GIST = "Charged twice for the November invoice; asks for one charge to be refund
 
 @pytest.fixture
 def german(record: DecisionRecord) -> DecisionRecord:
-    return record.model_copy(update={
+    return record.replace(**{
         "language": LanguageFacts(code="de", source="detected", detected="de", confidence=0.97, locale="de-DE"),
         "gist": ReviewerGist(text=GIST, language="en", source_language="de", model="claude-haiku-4-5"),
         "signals": Signals(sentiment="negative", urgent=True, model="claude-haiku-4-5"),

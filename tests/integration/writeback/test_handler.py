@@ -36,7 +36,7 @@ class Writeback:
     def enqueue(self, record: DecisionRecord) -> None:
         """What TriageFunction does for an apply decision: store it, send its message to ActionsQueue."""
         self.decisions.create(record)
-        body = decision_message(record).model_dump_json()
+        body = decision_message(record).to_json()
         self.stack.sqs.send_message(QueueUrl=self.stack.url("ActionsQueue"), MessageBody=body)
 
     def receive(self, visibility_timeout: int | None = None) -> list[dict[str, Any]]:
@@ -131,7 +131,7 @@ def test_handler_reports_a_persistent_500_and_redrive_moves_it_to_the_dlq(writeb
     assert all(r == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]} for r in responses)
     assert writeback.receive(visibility_timeout=0) == []  # the next receive moves it to the DLQ
     dead = stack.drain("ActionsDlq")
-    assert [DecisionMessage.model_validate(b).decision_id for b in dead] == [record.decision_id]
+    assert [DecisionMessage.from_data(b).decision_id for b in dead] == [record.decision_id]
     assert len(zendesk.requests) == max_receives * (vendor_http.MAX_TRANSIENT_RETRIES + 1)  # bounded per receive
     assert writeback.state(record) is None  # never recorded as a vendor rejection
 

@@ -90,7 +90,7 @@ def test_a_reviewers_answer_overrides_changes_made_before_the_click_but_not_afte
     zendesk.before_next_update(ZD_TICKET, lambda: zendesk.agent_update(ZD_TICKET, group_id=36002121))
     record = decision(snapshot=clicked)
     ledger.create(record)
-    message = decision_message(record).model_copy(update={"authority": "reviewer"})
+    message = decision_message(record).replace(**{"authority": "reviewer"})
 
     outcome = service.process(message, time.monotonic() + 30)
 
@@ -103,7 +103,7 @@ def test_a_reviewers_answer_overrides_changes_made_before_the_click_but_not_afte
 def test_a_label_outside_the_taxonomy_is_never_applied(service, ledger, zendesk):
     record = decision()
     ledger.create(record)
-    message = decision_message(record).model_copy(update={"labels": {"category": "free_money"}})
+    message = decision_message(record).replace(**{"labels": {"category": "free_money"}})
 
     outcome = service.process(message, time.monotonic() + 30)
 

@@ -28,15 +28,15 @@ from triage_tools.memory import InMemoryDecisionStore, StaticSecrets
 
 def in_language(record: DecisionRecord, code: str, signals: Signals | None) -> DecisionRecord:
     language = LanguageFacts(code=code, source="detected", detected=code, confidence=0.96)
-    return record.model_copy(update={"language": language, "signals": signals})
+    return record.replace(**{"language": language, "signals": signals})
 
 
 def notes_in_ticket_language(policy: Policy) -> Policy:
     """The shipped policy with zendesk-support's note in the ticket's language."""
     support = policy.workflows["zendesk-support"]
-    language = support.language.model_copy(update={"note_language": "ticket"})
-    workflows = {**policy.workflows, "zendesk-support": support.model_copy(update={"language": language})}
-    return policy.model_copy(update={"workflows": workflows})
+    language = support.language.replace(**{"note_language": "ticket"})
+    workflows = {**policy.workflows, "zendesk-support": support.replace(**{"language": language})}
+    return policy.replace(**{"workflows": workflows})
 
 
 def test_zendesk_adds_the_signal_tags_with_the_others_and_keeps_the_agents_tags(deliver, zendesk):

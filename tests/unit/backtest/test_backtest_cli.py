@@ -114,7 +114,7 @@ def test_write_baseline_records_the_measurements_and_report_names_their_source(h
     )
     assert written.source_of("error_rate").endswith("re-routed after the first assignment: 150 of 1500")
     assert written.source_of("manual_minutes_per_ticket") == "stated in the policy"
-    assert written.model_dump()["sources"].keys() == {"turnaround_minutes", "error_rate"}
+    assert written.to_data()["sources"].keys() == {"turnaround_minutes", "error_rate"}
     # `triage report` then says where each figure came from
     baselines = {name: wf.roi_baseline for name, wf in load_policy(policy_path).workflows.items()}
     report = terminal(*_one_week(baselines), baselines)

@@ -111,7 +111,7 @@ def test_a_finished_pull_is_not_overwritten_by_accident(
 def test_workflow_defaults_to_the_only_one_reading_the_source_and_names_several() -> None:
     single = policy()
     workflow = single.workflows["support"]
-    several = single.model_copy(update={"workflows": {"emea": workflow, "apac": workflow}})
+    several = single.replace(**{"workflows": {"emea": workflow, "apac": workflow}})
 
     assert choose_workflow(single, "zendesk", None) == "support"
     with pytest.raises(_UsageProblem, match=r"several workflows read zendesk \(emea, apac\): choose one"):

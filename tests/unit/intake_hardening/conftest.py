@@ -74,7 +74,7 @@ class StubSqs:
         return {"Successful": ok, "Failed": failed}
 
     def keys(self) -> list[str]:
-        return [TicketEvent.model_validate_json(b).dedupe_key for b in self.bodies]
+        return [TicketEvent.from_json(b).dedupe_key for b in self.bodies]
 
 
 class ExplodingQueue(InMemoryEventQueue):

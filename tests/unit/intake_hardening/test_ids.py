@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from tests.unit.intake_hardening.conftest import (
     CREATED,
@@ -22,6 +21,7 @@ from tests.unit.intake_hardening.conftest import (
     _zendesk,
 )
 from triage_gate.messages import TicketEvent
+from triage_gate.records import ValidationError
 
 # ================================================================ 3. ids are validated at intake ==
 
@@ -47,7 +47,7 @@ def test_zendesk_envelope_ticket_id_as_integer_or_digit_string_is_taken(wired: W
     status, answer, _ = _call(wired, _zendesk(CREATED, json.dumps(payload)))
 
     assert (status, answer["accepted"]) == (200, 1)
-    assert TicketEvent.model_validate_json(wired.sqs.bodies[0]).ticket_id == str(good)
+    assert TicketEvent.from_json(wired.sqs.bodies[0]).ticket_id == str(good)
 
 
 @pytest.mark.parametrize("bad", ["acme", "90817263/..", "1" * 21, True])
@@ -94,7 +94,7 @@ def test_ticket_event_ticket_id_must_be_digits() -> None:
     service.handle_zendesk(_request(_zendesk()))
     message = json.loads(queue.messages[0].queue_body())
 
-    assert TicketEvent.model_validate(message).ticket_id == "40211"
+    assert TicketEvent.from_data(message).ticket_id == "40211"
     for bad in ("40198/../../users/900001", "40211\n", "\u0664\u0660", "1" * 21, ""):
         with pytest.raises(ValidationError):
-            TicketEvent.model_validate({**message, "ticket_id": bad})
+            TicketEvent.from_data({**message, "ticket_id": bad})

@@ -55,7 +55,7 @@ def record(**changes: Any) -> DecisionRecord:
         "context_fields": {"organization.name": "Acme"},
     }  # fmt: skip
     fields.update(changes)
-    return DecisionRecord.model_validate(fields)
+    return DecisionRecord.from_data(fields)
 
 
 def elements(blocks: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:

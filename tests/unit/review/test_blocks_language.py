@@ -79,9 +79,9 @@ def test_a_record_without_language_gist_or_signals_shows_none_of_them(shipped_po
 
 
 def test_a_hostile_gist_locale_and_model_are_escaped(shipped_policy: Policy) -> None:
-    gist = GIST.model_copy(update={"text": "<!channel> *bold* & <https://evil.example|click>\nline two",
+    gist = GIST.replace(**{"text": "<!channel> *bold* & <https://evil.example|click>\nline two",
                                    "model": "<@U0ADMIN>"})  # fmt: skip
-    locale = GERMAN.model_copy(update={"locale": "de<!here>"})
+    locale = GERMAN.replace(**{"locale": "de<!here>"})
 
     text, blocks = review_message(german(gist=gist, language=locale), shipped_policy.workflows[WORKFLOW], None)
 
@@ -96,7 +96,7 @@ def test_a_hostile_gist_locale_and_model_are_escaped(shipped_policy: Policy) -> 
 
 
 def test_a_huge_gist_stays_within_the_sections_limit_without_cutting_an_entity(shipped_policy: Policy) -> None:
-    gist = GIST.model_copy(update={"text": "<&>\n" * 5000, "model": "m" * 5000})
+    gist = GIST.replace(**{"text": "<&>\n" * 5000, "model": "m" * 5000})
 
     _, blocks = review_message(german(gist=gist), shipped_policy.workflows[WORKFLOW], "https://z.example/t/1")
 

@@ -37,7 +37,7 @@ def test_desk_claims_the_case_and_enqueues_the_outcome() -> None:
 
     assert result == "claimed"
     assert ledger.records[DECISION_ID].review["state"] == "claimed"  # type: ignore[index]
-    [job] = [ReviewJob.model_validate_json(b) for b in jobs.bodies]
+    [job] = [ReviewJob.from_json(b) for b in jobs.bodies]
     assert (job.kind, job.verdict, job.user_id, job.force) == ("review_outcome", "correct", "UALICE", False)
     assert (job.labels, job.reason, job.channel, job.ts) == ({"category": "refund"}, "wrong_category", CHANNEL, TS)
 
@@ -47,7 +47,7 @@ def test_desk_approve_anyway_is_an_approve_with_force() -> None:
 
     assert _act(desk, click("approve_anyway", labels={"category": "refund"}, reason="other")) == "claimed"
 
-    [job] = [ReviewJob.model_validate_json(b) for b in jobs.bodies]
+    [job] = [ReviewJob.from_json(b) for b in jobs.bodies]
     assert (job.verdict, job.force, job.labels, job.reason) == ("approve", True, {}, None)
 
 
@@ -63,7 +63,7 @@ def test_desk_correct_without_label_and_known_reason_only_sends_a_notice(selecti
     assert _act(desk, click("correct", **selection)) == "incomplete"
 
     assert ledger.records[DECISION_ID].review["state"] == "pending"  # type: ignore[index]
-    [job] = [ReviewJob.model_validate_json(b) for b in jobs.bodies]
+    [job] = [ReviewJob.from_json(b) for b in jobs.bodies]
     assert job.kind == "notice"
     assert "reason" in (job.notice or "")
 
@@ -75,7 +75,7 @@ def test_desk_click_on_a_case_someone_already_took_says_already_resolved(state: 
     assert _act(desk, click("approve")) == "already_resolved"
 
     assert ledger.records[DECISION_ID].review["state"] == state  # type: ignore[index]
-    [job] = [ReviewJob.model_validate_json(b) for b in jobs.bodies]
+    [job] = [ReviewJob.from_json(b) for b in jobs.bodies]
     assert (job.kind, job.notice) == ("notice", "This case is already resolved.")
 
 

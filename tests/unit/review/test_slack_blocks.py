@@ -34,8 +34,8 @@ def with_labels(workflow: Workflow, task: str, labels: list[str]) -> Workflow:
     """A workflow whose task has these labels, bypassing the policy's validation (names of up to 64 chars)."""
     spec = workflow.tasks[task]
     some_label = next(iter(spec.labels.values()))
-    tasks = {**workflow.tasks, task: spec.model_copy(update={"labels": dict.fromkeys(labels, some_label)})}
-    return workflow.model_copy(update={"tasks": tasks})
+    tasks = {**workflow.tasks, task: spec.replace(**{"labels": dict.fromkeys(labels, some_label)})}
+    return workflow.replace(**{"tasks": tasks})
 
 
 # ---------------------------------------------------------------- the JSON Slack receives
@@ -118,7 +118,7 @@ def test_a_task_with_more_than_100_labels_offers_the_first_100(shipped_policy: P
 def test_at_most_three_label_selects_and_the_reason_select(shipped_policy: Policy) -> None:
     workflow = shipped_policy.workflows[WORKFLOW]
     spec = next(iter(workflow.tasks.values()))
-    many = workflow.model_copy(update={"tasks": {f"task{i}": spec for i in range(6)}})
+    many = workflow.replace(**{"tasks": {f"task{i}": spec for i in range(6)}})
 
     _, blocks = review_message(record(), many, None)
 

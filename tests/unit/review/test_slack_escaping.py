@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
 from tests.unit.review.conftest import record
 from triage_gate.policy import Policy, Review
+from triage_gate.records import ValidationError
 from triage_gate.review.blocks import (
     group_mention,
     mrkdwn_clip,
@@ -193,7 +193,7 @@ def test_shipped_policy_names_user_group_ids(shipped_policy: Policy) -> None:
                                    "S05 SUPLEADS", "<!subteam^S05SUPLEADS>", "S05SUPLEADS\n"])  # fmt: skip
 def test_escalation_group_must_be_a_user_group_id(group: str) -> None:
     with pytest.raises(ValidationError, match="Slack user-group id"):
-        Review(channel="#review", escalation_group=group)
+        Review.from_data({"channel": "#review", "escalation_group": group})
 
 
 @pytest.mark.parametrize("group", ["S05SUPLEADS", "S0614TZR7", None])

@@ -21,7 +21,7 @@ def _in(language: str | None, item: DecisionRecord) -> DecisionRecord:
     if language is None:
         return item
     facts = LanguageFacts(code=language, source="detected", detected=language, confidence=0.98)
-    return item.model_copy(update={"language": facts})
+    return item.replace(**{"language": facts})
 
 
 def _records() -> list[DecisionRecord]:
@@ -86,9 +86,9 @@ def test_the_signals_claude_answered_are_counted_per_language_and_shown():
     from triage_gate.triage.decision import Signals
 
     records = _records()
-    records[0] = records[0].model_copy(update={"signals": Signals(sentiment="negative", urgent=True, model="m")})
-    records[1] = records[1].model_copy(update={"signals": Signals(sentiment="neutral", urgent=False, model="m")})
-    records[3] = records[3].model_copy(update={"signals": Signals(sentiment="negative", urgent=None, model="m")})
+    records[0] = records[0].replace(**{"signals": Signals(sentiment="negative", urgent=True, model="m")})
+    records[1] = records[1].replace(**{"signals": Signals(sentiment="neutral", urgent=False, model="m")})
+    records[3] = records[3].replace(**{"signals": Signals(sentiment="negative", urgent=None, model="m")})
 
     table = by_language(records, BASELINES, since=W48)
 

@@ -25,7 +25,7 @@ def raw_policy() -> dict[str, Any]:
 
 
 def validated(data: dict[str, Any]) -> Policy:
-    return Policy.model_validate({**data, "base_dir": str(DEFAULT_POLICY_PATH.parent)})
+    return Policy.from_data({**data, "base_dir": str(DEFAULT_POLICY_PATH.parent)})
 
 
 def workflow(name: str, change: Any = None) -> Workflow:

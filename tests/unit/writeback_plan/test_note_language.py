@@ -18,7 +18,7 @@ NEGATIVE_URGENT = DecisionSignals(sentiment="negative", urgent=True)
 
 
 def in_language(code: str | None, signals: DecisionSignals | None = None, **changes: Any) -> DecisionMessage:
-    return message(**changes).model_copy(update={"language": code, "signals": signals})
+    return message(**changes).replace(**{"language": code, "signals": signals})
 
 
 def ticket_policy(agent: str = "en") -> LanguagePolicy:
@@ -62,7 +62,7 @@ def test_note_language_ticket_writes_the_note_in_the_tickets_language(
 
 
 def test_the_assist_note_and_a_reviewers_label_are_in_the_tickets_language_too() -> None:
-    msg = in_language("de", mode="assist").model_copy(update={"corrected_tasks": ["category"]})
+    msg = in_language("de", mode="assist").replace(**{"corrected_tasks": ["category"]})
 
     lines = note_text(msg, language=ticket_policy()).splitlines()
 

@@ -167,7 +167,7 @@ def test_fields_a_person_set_are_left_out_of_the_plan_and_named_in_the_note():
 
 def test_note_says_set_by_reviewer_for_a_corrected_task_instead_of_a_confidence():
     corrected = message(labels={"category": "bug", "priority": "high"}, confidence={"category": 0.91, "priority": 0.4})
-    corrected = corrected.model_copy(update={"corrected_tasks": ["priority"], "authority": "reviewer"})
+    corrected = corrected.replace(**{"corrected_tasks": ["priority"], "authority": "reviewer"})
 
     text = note_text(corrected)
 

@@ -82,12 +82,10 @@ def baseline_change(policy_path: Path, workflow: str, figures: Measured) -> tupl
 
 
 def _validate(text: str, policy_path: Path) -> None:
-    from pydantic import ValidationError
+    from triage_gate.records import ValidationError, describe_error
 
-    from triage_gate.config import describe_validation_error
-
-    data = yaml.safe_load(text)
+    data = {**yaml.safe_load(text), "base_dir": str(policy_path.resolve().parent)}
     try:
-        Policy.model_validate({**data, "base_dir": str(policy_path.resolve().parent)})
+        Policy.from_data(data)
     except ValidationError as exc:
-        raise ValueError(describe_validation_error(exc, prefix=str(policy_path))) from exc
+        raise ValueError(describe_error(exc, data, Policy, prefix=str(policy_path))) from exc

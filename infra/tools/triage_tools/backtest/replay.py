@@ -122,9 +122,9 @@ def _with_models(policy: Policy, workflow_name: str, trainings: dict[str, TaskTr
         update: dict[str, Any] = {"calibration": {}, "calibration_default": None}
         if trainings[name].trained:
             update["local_model"] = trainings[name].model_path  # absolute: Policy.model_path keeps it as is
-        tasks[name] = spec.model_copy(update=update)
-    workflows = {**policy.workflows, workflow_name: workflow.model_copy(update={"tasks": tasks})}
-    return policy.model_copy(update={"workflows": workflows})
+        tasks[name] = spec.replace(**update)
+    workflows = {**policy.workflows, workflow_name: workflow.replace(**{"tasks": tasks})}
+    return policy.replace(**{"workflows": workflows})
 
 
 def _examples(tickets: Sequence[HistoryTicket], task: str) -> list[Example]:

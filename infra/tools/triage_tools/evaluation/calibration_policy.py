@@ -49,16 +49,15 @@ def apply_to_policy(policy: Policy, workflow: str, task: str, proposal: Calibrat
         default=spec.thresholds.default if change.default is None else change.default,
         per_label={**per_label, **change.per_label},
     )
-    new_task = spec.model_copy(
-        update={"thresholds": thresholds, "calibration": change.calibration,
+    new_task = spec.replace(**{"thresholds": thresholds, "calibration": change.calibration,
                 "calibration_default": change.calibration_default}
     )  # fmt: skip
     review = dict(wf.rules.always_review)
     kept = list(review.get(task, []))
     review[task] = kept + [label for label in change.always_review_added if label not in kept]
-    rules = wf.rules.model_copy(update={"always_review": review})
-    new_wf = wf.model_copy(update={"tasks": {**wf.tasks, task: new_task}, "rules": rules})
-    return policy.model_copy(update={"workflows": {**policy.workflows, workflow: new_wf}})
+    rules = wf.rules.replace(**{"always_review": review})
+    new_wf = wf.replace(**{"tasks": {**wf.tasks, task: new_task}, "rules": rules})
+    return policy.replace(**{"workflows": {**policy.workflows, workflow: new_wf}})
 
 
 def policy_yaml() -> Any:

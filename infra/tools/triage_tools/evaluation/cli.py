@@ -170,10 +170,10 @@ def run_calibrate_command(args: argparse.Namespace) -> int:
         print(f"triage calibrate: {exc}", file=sys.stderr)
         return EXIT_USAGE
     # Fit on the raw reported confidence: drop the calibration currently in the policy for this task.
-    task = workflow.tasks[args.task].model_copy(update={"calibration": {}, "calibration_default": None})
+    task = workflow.tasks[args.task].replace(**{"calibration": {}, "calibration_default": None})
     tasks = {**workflow.tasks, args.task: task}
-    policy = setup.policy.model_copy(
-        update={"workflows": {**setup.policy.workflows, args.workflow: workflow.model_copy(update={"tasks": tasks})}}
+    policy = setup.policy.replace(
+        **{"workflows": {**setup.policy.workflows, args.workflow: workflow.replace(**{"tasks": tasks})}}
     )
     setup.policy = policy
     rows = runner.run(setup, examples)

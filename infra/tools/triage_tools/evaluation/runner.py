@@ -132,9 +132,9 @@ def with_route(policy: Policy, workflow_name: str, route: str) -> Policy:
     if route not in policy.routes:
         raise ValueError(f"unknown route {route!r}; the policy has {sorted(policy.routes)} (or use 'policy')")
     workflow = policy.workflows[workflow_name]
-    tasks = {name: t.model_copy(update={"route": route, "route_rules": []}) for name, t in workflow.tasks.items()}
-    workflows = {**policy.workflows, workflow_name: workflow.model_copy(update={"tasks": tasks})}
-    return policy.model_copy(update={"workflows": workflows})
+    tasks = {name: t.replace(**{"route": route, "route_rules": []}) for name, t in workflow.tasks.items()}
+    workflows = {**policy.workflows, workflow_name: workflow.replace(**{"tasks": tasks})}
+    return policy.replace(**{"workflows": workflows})
 
 
 def run(setup: EvalSetup, examples: Iterable[Example], progress: bool = True) -> list[EvalRow]:

@@ -82,7 +82,7 @@ def task_mappings(workflow: Workflow) -> dict[str, TaskMapping]:
     for task in workflow.tasks:
         if workflow.source == "zendesk":
             labels = {
-                label: zendesk_fields(fields.model_dump(exclude_none=True))
+                label: zendesk_fields({k: v for k, v in fields.to_data().items() if v is not None})
                 for label, fields in workflow.writeback.zendesk.get(task, {}).items()
             }
         else:

@@ -147,7 +147,7 @@ def as_json(view: RolloutView) -> dict[str, Any]:
         workflow = rollout.workflow
         workflows[rollout.name] = {
             "has_flag": rollout.has_flag, "policy_mode": workflow.mode, "error_tolerance": workflow.error_tolerance,
-            "bar": rollout.bar, "promotion": workflow.promotion.model_dump(),
+            "bar": rollout.bar, "promotion": workflow.promotion.to_data(),
             "sla_review_minutes": workflow.sla.review_minutes, "all_segments": rollout.review.as_dict(rollout.z),
             "segments": [_segment_json(rollout, item) for item in rollout.segments],
         }  # fmt: skip

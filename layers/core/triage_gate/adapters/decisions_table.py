@@ -66,7 +66,7 @@ class DynamoDecisionStore:
                     "workflow": {"S": record.workflow},
                     "action": {"S": record.action},
                     "status": {"S": record.status},
-                    "record": {"S": record.model_dump_json()},
+                    "record": {"S": record.to_json()},
                 },
                 ConditionExpression="attribute_not_exists(pk)",
             )
@@ -205,7 +205,7 @@ class DynamoDecisionStore:
 
 def record_from_item(item: dict[str, Any]) -> DecisionRecord:
     """A DecisionRecord with what later stages wrote (write-back, review, overrides) merged in."""
-    record = DecisionRecord.model_validate_json(item["record"]["S"])
+    record = DecisionRecord.from_json(item["record"]["S"])
     record.status = "routed" if item["status"]["S"] == "routed" else "decided"
     if "writeback" in item:
         record.writeback = json.loads(item["writeback"]["S"])

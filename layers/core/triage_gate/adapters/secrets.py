@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
-from pydantic import ValidationError
 
 from triage_gate.config import VendorSecrets
 from triage_gate.errors import SecretsUnavailable
@@ -31,8 +30,8 @@ class SecretsManagerSecrets:
         if not isinstance(value, dict):
             raise SecretsUnavailable(f"secret {self._secret_id} is not a JSON object")
         try:
-            return VendorSecrets.model_validate(value)
-        except ValidationError as exc:
+            return VendorSecrets.from_mapping(value)
+        except ValueError as exc:
             raise SecretsUnavailable(f"secret {self._secret_id} has invalid values") from exc
 
 

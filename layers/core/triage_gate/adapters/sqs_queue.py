@@ -63,7 +63,7 @@ class SqsEventQueue:
 def _entry(index: int, event: TicketEvent) -> dict[str, Any]:
     return {
         "Id": str(index),
-        "MessageBody": event.model_dump_json(),
+        "MessageBody": event.to_json(),
         "MessageAttributes": {
             "correlation_id": {"DataType": "String", "StringValue": event.correlation_id},
             "dedupe_key": {"DataType": "String", "StringValue": event.dedupe_key},

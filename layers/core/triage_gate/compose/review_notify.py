@@ -22,7 +22,7 @@ from triage_gate.compose.common import Lazy, vendor_secrets
 from triage_gate.compose.sqs import SqsRecord, parse_message, sqs_batch
 from triage_gate.config import ReviewNotifySettings
 from triage_gate.errors import RateLimited
-from triage_gate.messages import EXCEPTION_QUEUE_MESSAGES, ReviewJob
+from triage_gate.messages import ReviewJob, parse_exception_message
 from triage_gate.observability import count, logger
 from triage_gate.policy import load_policy
 from triage_gate.review.service import ReviewWorker
@@ -54,9 +54,7 @@ def build(settings: ReviewNotifySettings | None = None, aws: AwsClients | None =
 
 
 def process_exception_message(body: str, notify: ReviewNotify) -> str:
-    message = parse_message(
-        EXCEPTION_QUEUE_MESSAGES.validate_json, body, "ExceptionQueue", "DecisionMessage or ReviewJob"
-    )
+    message = parse_message(parse_exception_message, body, "ExceptionQueue", "DecisionMessage or ReviewJob")
     if isinstance(message, ReviewJob):
         logger.set_correlation_id(message.decision_id)
         result = notify.worker.complete(message)

@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
 from triage_gate.observability import count, logger
+from triage_gate.records import ValidationError
 
 T = TypeVar("T")
 

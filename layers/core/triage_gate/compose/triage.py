@@ -86,7 +86,7 @@ def rollout(settings: TriageSettings) -> Rollout:
 
 
 def process_record(body: str, triage: Triage, remaining_ms: int) -> TriageOutcome:
-    event = parse_message(TicketEvent.model_validate_json, body, "TriageQueue", "TicketEvent")
+    event = parse_message(TicketEvent.from_json, body, "TriageQueue", "TicketEvent")
     logger.set_correlation_id(event.correlation_id)
     if remaining_ms < triage.min_remaining_ms:
         count("RecordsDeferred", Source=event.source)

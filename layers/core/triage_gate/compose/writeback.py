@@ -47,7 +47,7 @@ def build(settings: WritebackSettings | None = None, aws: AwsClients | None = No
 
 
 def process_action(body: str, writeback: Writeback, remaining_ms: int) -> WritebackOutcome:
-    message = parse_message(DecisionMessage.model_validate_json, body, "ActionsQueue", "DecisionMessage")
+    message = parse_message(DecisionMessage.from_json, body, "ActionsQueue", "DecisionMessage")
     logger.set_correlation_id(message.correlation_id)
     deadline = time.monotonic() + max(0, remaining_ms - DEADLINE_MARGIN_MS) / 1000
     try:

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from msgspec import Meta
 
 from triage_gate.errors import InvalidPayload
 from triage_gate.intake.outcomes import Ignored, Invalid, Parsed
-from triage_gate.intake.payload_fields import DigitId, VendorId, first_error
+from triage_gate.intake.payload_fields import DigitId, VendorId, first_error, ids_as_text
 from triage_gate.messages import FieldValue, TicketEvent, utc_from_millis
+from triage_gate.records import Record, ValidationError
 
 MAX_BATCH = 100
+_IDS = ("eventId", "subscriptionId", "portalId", "objectId", "appId")
 _EVENT_TYPES = {"ticket.creation": "ticket.created", "ticket.propertyChange": "ticket.property_changed"}
 
 
-class HubSpotEvent(BaseModel):
-    model_config = ConfigDict(extra="allow", defer_build=True)
+class HubSpotEvent(Record, kw_only=True, forbid_unknown_fields=False):
+    """One subscription event: what is read is checked; fields HubSpot adds are left alone."""
 
     eventId: VendorId
     subscriptionId: VendorId
@@ -25,21 +27,19 @@ class HubSpotEvent(BaseModel):
     portalId: DigitId
     objectId: DigitId
     # Upper bound: the last millisecond of year 9999 (datetime's range).
-    occurredAt: int = Field(ge=0, le=253_402_300_799_999)
+    occurredAt: Annotated[int, Meta(ge=0, le=253_402_300_799_999)]
     # Real deliveries say subscriptionType; one copy of the docs calls it eventType. Accept both.
     subscriptionType: str | None = None
     eventType: str | None = None
-    attemptNumber: int = Field(default=0, ge=0)
+    attemptNumber: Annotated[int, Meta(ge=0)] = 0
     appId: VendorId | None = None
     propertyName: str | None = None
     propertyValue: str | None = None
     changeSource: str | None = None
 
-    @model_validator(mode="after")
-    def _has_a_type(self) -> HubSpotEvent:
+    def __post_init__(self) -> None:
         if not (self.subscriptionType or self.eventType):
             raise ValueError("subscriptionType (or eventType) is required")
-        return self
 
     @property
     def kind(self) -> str:
@@ -71,9 +71,9 @@ def _parse_one(index: int, item: Any, received_at: datetime, handled_types: froz
     if not isinstance(item, dict):
         return Invalid(index, prefix, f"{prefix}: expected a JSON object")
     try:
-        event = HubSpotEvent.model_validate(item)
+        event = HubSpotEvent.from_data(ids_as_text(item, _IDS))
     except ValidationError as exc:
-        field, message = first_error(exc, prefix=prefix)
+        field, message = first_error(exc, item, HubSpotEvent, prefix=prefix)
         return Invalid(index, field, message)
     correlation_id = f"hubspot:{event.objectId}"
     if not event.kind.startswith("ticket."):

@@ -11,9 +11,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic_core import PydanticSerializationError
-
 from triage_gate.messages import MAX_QUEUE_MESSAGE_BYTES, TicketEvent
+from triage_gate.records import to_data, to_json
 
 # Characters SQS refuses in a message body or attribute (it takes #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD
 # #x10000-#x10FFFF). JSON escapes the control characters, so what can reach a body is a lone UTF-16
@@ -32,7 +31,7 @@ def queue_problem(event: TicketEvent, vendor_item: Any, prefix: str = "") -> tup
     """
     try:
         body = event.queue_body()
-    except PydanticSerializationError:
+    except UnicodeEncodeError:  # a lone surrogate: not UTF-8 at all
         return _unsendable(event, vendor_item, prefix)
     if _UNSENDABLE_IN_BODY.search(body):
         return _unsendable(event, vendor_item, prefix)
@@ -76,7 +75,7 @@ def _unsendable(event: TicketEvent, vendor_item: Any, prefix: str) -> tuple[str,
 
 def _vendor_field(event: TicketEvent, vendor_item: Any, prefix: str) -> str | None:
     """The vendor's field holding the text that broke the event: one that reached the event first."""
-    carried = {text for _, text in _strings(event.model_dump(mode="python"), "") if _UNSENDABLE.search(text)}
+    carried = {text for _, text in _strings(to_data(event), "") if _UNSENDABLE.search(text)}
     fallback = None
     for path, text in _strings(vendor_item, prefix):
         if not _UNSENDABLE.search(text):
@@ -109,6 +108,6 @@ def _strings(value: Any, prefix: str) -> Iterator[tuple[str, str]]:
 
 def _json_size(event: TicketEvent, name: str) -> int:
     try:
-        return len(event.model_dump_json(include={name}).encode("utf-8"))
-    except PydanticSerializationError:
+        return len(to_json({name: getattr(event, name)}).encode("utf-8"))
+    except UnicodeEncodeError:
         return 0

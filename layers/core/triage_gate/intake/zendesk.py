@@ -7,17 +7,18 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from msgspec import Meta, field
 
 from triage_gate.config import ZENDESK_EVENT_PREFIX
 from triage_gate.errors import InvalidPayload
 from triage_gate.intake.outcomes import Ignored, Parsed
-from triage_gate.intake.payload_fields import DigitId, VendorId, first_error
-from triage_gate.messages import FieldValue, TicketEvent
+from triage_gate.intake.payload_fields import DigitId, VendorId, first_error, ids_as_text
+from triage_gate.messages import AwareDatetime, FieldValue, TicketEvent
+from triage_gate.records import Record, ValidationError
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=Record)
 MAX_HEADER_ID = 128
 # ticket_updated trigger bodies are told apart by a hash of their signed bytes (this many hex digits).
 BODY_HASH_CHARS = 24
@@ -45,50 +46,44 @@ _DETAIL_FIELDS = (
 )  # fmt: skip
 
 
-class ZendeskTicketDetail(BaseModel):
-    model_config = ConfigDict(extra="allow", defer_build=True)
+class _Payload(Record, kw_only=True, forbid_unknown_fields=False):
+    """A vendor's JSON: what is read is checked; what is not read is left alone (vendors add fields)."""
 
+
+class ZendeskTicketDetail(_Payload, kw_only=True):
     id: DigitId
     subject: str | None = None
     description: str | None = None
-    tags: list[str] = Field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
     via: dict[str, Any] | None = None
 
 
-class ZendeskCommentAuthor(BaseModel):
-    model_config = ConfigDict(extra="allow", defer_build=True)
-
+class ZendeskCommentAuthor(_Payload, kw_only=True):
     id: VendorId | None = None
     is_staff: bool | None = None
 
 
-class ZendeskComment(BaseModel):
-    model_config = ConfigDict(extra="allow", defer_build=True)
-
+class ZendeskComment(_Payload, kw_only=True):
     id: VendorId | None = None
     body: str | None = None
     is_public: bool | None = None
     author: ZendeskCommentAuthor | None = None
 
 
-class ZendeskEventEnvelope(BaseModel):
+class ZendeskEventEnvelope(_Payload, kw_only=True):
     """``zen:event-type:*`` deliveries (event-subscription webhooks)."""
 
-    model_config = ConfigDict(extra="allow", defer_build=True)
-
-    type: str = Field(pattern=r"^zen:event-type:[a-z_]+\.[a-z_.]+$")
+    type: Annotated[str, Meta(pattern=r"^zen:event-type:[a-z_]+\.[a-z_.]+\Z")]
     account_id: DigitId
     id: VendorId
     time: AwareDatetime
     subject: str | None = None
-    detail: dict[str, Any] = Field(default_factory=dict)
-    event: dict[str, Any] = Field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
+    event: dict[str, Any] = field(default_factory=dict)
 
 
-class ZendeskTriggerBody(BaseModel):
+class ZendeskTriggerBody(_Payload, kw_only=True):
     """The JSON body the README tells admins to paste into a trigger's "Notify webhook" action."""
-
-    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     source: Literal["zendesk-trigger"]
     event: Literal["ticket_created", "ticket_updated"]
@@ -98,7 +93,7 @@ class ZendeskTriggerBody(BaseModel):
     via: str | None = None
     brand: str | None = None
     # {{ticket.tags}}: space-separated. Lets segment rules (e.g. an opt-out tag) work without the API.
-    tags: str | None = Field(default=None, max_length=8192)
+    tags: Annotated[str, Meta(max_length=8192)] | None = None
 
 
 def parse_zendesk(
@@ -115,9 +110,10 @@ def parse_zendesk(
         raise InvalidPayload("$: expected a JSON object", field="$")
     if body.get("source") == TRIGGER_SOURCE:
         signed = raw_body if raw_body is not None else _canonical_bytes(body)
-        return _from_trigger(_validate(ZendeskTriggerBody, body), signed, headers, received_at)
+        trigger = _validate(ZendeskTriggerBody, ids_as_text(body, ("ticket_id",)))
+        return _from_trigger(trigger, signed, headers, received_at)
     if isinstance(body.get("type"), str) and body["type"].startswith(ZENDESK_EVENT_PREFIX):
-        envelope = _validate(ZendeskEventEnvelope, body)
+        envelope = _validate(ZendeskEventEnvelope, ids_as_text(body, ("account_id", "id")))
         return _from_envelope(envelope, headers, received_at, handled_types, max_text_chars)
     raise InvalidPayload(
         "$: neither a Zendesk event-subscription envelope (type: zen:event-type:...) "
@@ -128,10 +124,10 @@ def parse_zendesk(
 
 def _validate(model: type[M], body: dict[str, Any]) -> M:
     try:
-        return model.model_validate(body)
+        return model.from_data(body)
     except ValidationError as exc:
-        field, message = first_error(exc)
-        raise InvalidPayload(message, field=field) from exc
+        where, message = first_error(exc, body, model)
+        raise InvalidPayload(message, field=where) from exc
 
 
 def _from_envelope(
@@ -145,10 +141,10 @@ def _from_envelope(
     if not event_type.startswith("ticket."):
         return Ignored("not_a_ticket_event", envelope.type)
     try:
-        detail = ZendeskTicketDetail.model_validate(envelope.detail)
+        detail = ZendeskTicketDetail.from_data(ids_as_text(envelope.detail, ("id",)))
     except ValidationError as exc:
-        field, message = first_error(exc, prefix="detail")
-        raise InvalidPayload(message, field=field) from exc
+        where, message = first_error(exc, envelope.detail, ZendeskTicketDetail, prefix="detail")
+        raise InvalidPayload(message, field=where) from exc
     correlation_id = f"zendesk:{detail.id}"
     if event_type not in handled_types:
         return Ignored("event_type_not_handled", envelope.type, correlation_id)
@@ -171,7 +167,7 @@ def _from_envelope(
         subject=detail.subject,
         text=text,
         text_truncated=truncated,
-        fields=_detail_fields(detail),
+        fields=_detail_fields(detail, envelope.detail),
         changes={k: v for k, v in envelope.event.items() if k != "comment"},
         delivery=_delivery(headers),
     )
@@ -181,10 +177,15 @@ def _comment(event: dict[str, Any]) -> ZendeskComment | None:
     if "comment" not in event or event["comment"] is None:
         return None
     try:
-        return ZendeskComment.model_validate(event["comment"])
+        comment = ids_as_text(event["comment"], ("id",))
+        if isinstance(comment, dict):
+            comment = (
+                {**comment, "author": ids_as_text(comment.get("author"), ("id",))} if "author" in comment else comment
+            )
+        return ZendeskComment.from_data(comment)
     except ValidationError as exc:
-        field, message = first_error(exc, prefix="event.comment")
-        raise InvalidPayload(message, field=field) from exc
+        where, message = first_error(exc, event["comment"], ZendeskComment, prefix="event.comment")
+        raise InvalidPayload(message, field=where) from exc
 
 
 def _from_trigger(
@@ -234,8 +235,7 @@ def _via_channel(via: str | None) -> str | None:
     return {"mail": "email"}.get(normalised, normalised)
 
 
-def _detail_fields(detail: ZendeskTicketDetail) -> dict[str, FieldValue]:
-    extra = detail.model_extra or {}
+def _detail_fields(detail: ZendeskTicketDetail, extra: dict[str, Any]) -> dict[str, FieldValue]:
     fields: dict[str, FieldValue] = {}
     for name in _DETAIL_FIELDS:
         value = extra.get(name)

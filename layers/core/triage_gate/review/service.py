@@ -50,16 +50,19 @@ class ReviewDesk:
                 "channel": action.channel, "ts": action.ts, "requested_at": self._clock()}  # fmt: skip
         if verdict == "correct" and (not action.labels or action.reason not in CORRECTION_REASONS):
             self._enqueue(
-                ReviewJob(kind="notice", notice="Pick the corrected label and a reason, then press Correct.", **base)
+                ReviewJob.from_data(
+                    {**base, "kind": "notice", "notice": "Pick the corrected label and a reason, then press Correct."}
+                )
             )
             return "incomplete"
         if not self._ledger.claim_review(action.decision_id, action.user_id, verdict):
-            self._enqueue(ReviewJob(kind="notice", notice="This case is already resolved.", **base))
+            self._enqueue(ReviewJob.from_data({**base, "kind": "notice", "notice": "This case is already resolved."}))
             return "already_resolved"
-        job = ReviewJob(
-            kind="review_outcome", verdict=verdict, labels=action.labels if verdict == "correct" else {},
-            reason=action.reason if verdict == "correct" else None, force=action.action.endswith("_anyway"), **base,
-        )  # fmt: skip
+        correct = verdict == "correct"
+        job = ReviewJob.from_data({  # validated: the verdict and labels come from a Slack click
+            **base, "kind": "review_outcome", "verdict": verdict, "labels": action.labels if correct else {},
+            "reason": action.reason if correct else None, "force": action.action.endswith("_anyway"),
+        })  # fmt: skip
         try:
             self._enqueue(job)
         except Exception:
@@ -68,7 +71,7 @@ class ReviewDesk:
         return "claimed"
 
     def _enqueue(self, job: ReviewJob) -> None:
-        self._jobs.send(job.model_dump_json(), dedupe_key=job.decision_id, correlation_id=job.decision_id)
+        self._jobs.send(job.to_json(), dedupe_key=job.decision_id, correlation_id=job.decision_id)
 
 
 @dataclass
@@ -175,9 +178,7 @@ class ReviewWorker:
             corrected_tasks=corrected, language=record.language.code if record.language else None,
             signals=message_signals(record.signals),
         )  # fmt: skip
-        self.actions.send(
-            message.model_dump_json(), dedupe_key=record.decision_id, correlation_id=record.correlation_id
-        )
+        self.actions.send(message.to_json(), dedupe_key=record.decision_id, correlation_id=record.correlation_id)
 
     def _ticket_stamp(self, record: DecisionRecord) -> str | None:
         """The ticket's change stamp now (None when it cannot be read: then nobody is blocked)."""

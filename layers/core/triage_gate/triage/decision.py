@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from msgspec import field
 
-from triage_gate.messages import DecisionMessage, DecisionSignals, Mode, TicketSnapshot
+from triage_gate.messages import AwareDatetime, DecisionMessage, DecisionSignals, Mode, TicketSnapshot
+from triage_gate.records import FrozenRecord, Record
 from triage_gate.triage.language import TicketLanguage
 
 Action = Literal["apply", "review", "record"]
 
 
-class TaskDecision(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TaskDecision(Record, kw_only=True):
     label: str | None  # only ever a label of the taxonomy: what may be applied
     reported_confidence: float | None
     calibrated_confidence: float | None
@@ -25,10 +24,8 @@ class TaskDecision(BaseModel):
     model_label: str | None = None  # what the model answered when it was refused (audit only)
 
 
-class LanguageFacts(BaseModel):
+class LanguageFacts(FrozenRecord, frozen=True, kw_only=True, forbid_unknown_fields=False):
     """The ticket's language on its record: the one that counted, where it came from, and the evidence."""
-
-    model_config = ConfigDict(frozen=True)
 
     code: str  # the language that counted (routing, the local model's check, metrics, the note)
     source: Literal["detected", "locale", "default"]
@@ -44,12 +41,10 @@ class LanguageFacts(BaseModel):
         )  # fmt: skip
 
 
-class ReviewerGist(BaseModel):
+class ReviewerGist(FrozenRecord, frozen=True, kw_only=True, forbid_unknown_fields=False):
     """A short summary of a ticket written in another language, in the agents' language, for reviewers.
     Machine-translated by the model that classified the ticket (in the same tool call): never applied to the
     ticket, never shown without saying so."""
-
-    model_config = ConfigDict(frozen=True)
 
     text: str
     language: str  # the language it is written in (the workflow's agent_language)
@@ -60,10 +55,8 @@ class ReviewerGist(BaseModel):
     cost_usd_estimate: float = 0.0  # those tokens at the route's output price: counted in the decision's cost
 
 
-class Signals(BaseModel):
+class Signals(FrozenRecord, frozen=True, kw_only=True, forbid_unknown_fields=False):
     """Answers beside the routing decision (policy ``signals``): None when not asked or not answered."""
-
-    model_config = ConfigDict(frozen=True)
 
     sentiment: Literal["negative", "neutral", "positive"] | None = None
     urgent: bool | None = None
@@ -75,10 +68,8 @@ def ticket_key(source: str, ticket_id: str) -> str:
     return f"{source}:{ticket_id}"
 
 
-class DecisionRecord(BaseModel):
+class DecisionRecord(Record, kw_only=True):
     """One per ticket event. What reviewers see, what ROI and calibration read, what auditors ask for."""
-
-    model_config = ConfigDict(extra="forbid")
 
     schema_version: Literal[1] = 1
     decision_id: str  # the event's dedupe key: one decision per event, however often it is delivered
@@ -100,24 +91,24 @@ class DecisionRecord(BaseModel):
     rollout_rule: str | None = None
     action: Action
     proposed_action: Literal["apply", "review"]
-    reason_codes: list[str] = Field(default_factory=list)
-    tasks: dict[str, TaskDecision] = Field(default_factory=dict)
+    reason_codes: list[str] = field(default_factory=list)
+    tasks: dict[str, TaskDecision] = field(default_factory=dict)
     input_hash: str
     # The masked text the model saw (bounded): what reviewers read and what feedback exports.
     input_text: str = ""
     subject: str | None = None
-    redactions: dict[str, int] = Field(default_factory=dict)
+    redactions: dict[str, int] = field(default_factory=dict)
     injection_signals: int = 0
-    context_fields: dict[str, Any] = Field(default_factory=dict)
+    context_fields: dict[str, Any] = field(default_factory=dict)
     context_error: str | None = None
     customer_tier: str | None = None
     snapshot: TicketSnapshot | None = None
-    models: list[str] = Field(default_factory=list)
-    raw_outputs: list[Any] = Field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    raw_outputs: list[Any] = field(default_factory=list)
     rationale: str | None = None
     fallback: str | None = None
-    latency_ms: dict[str, float] = Field(default_factory=dict)
-    tokens: dict[str, int] = Field(default_factory=dict)
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    tokens: dict[str, int] = field(default_factory=dict)
     cost_usd: float = 0.0
     language: LanguageFacts | None = None  # None on records decided before languages were read
     gist: ReviewerGist | None = None

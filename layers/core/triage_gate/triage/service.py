@@ -110,7 +110,7 @@ class TriageService:
     def _route(self, record: DecisionRecord) -> None:
         if record.action != "record":
             queue = self.deps.actions if record.action == "apply" else self.deps.exceptions
-            body = decision_message(record).model_dump_json()
+            body = decision_message(record).to_json()
             queue.send(body, dedupe_key=record.decision_id, correlation_id=record.correlation_id)
         self.deps.decisions.mark_routed(record.decision_id)
         record.status = "routed"

@@ -85,5 +85,5 @@ def record_decision_metrics(record: DecisionRecord) -> None:
         models=record.models,
         fallback=record.fallback,
         cost_usd=record.cost_usd,
-        language=record.language.model_dump() if record.language else None,
+        language=record.language.to_data() if record.language else None,
     )

@@ -84,6 +84,9 @@ def plan_writeback(
     return plan.without(kept)
 
 
+_STANDARD_ZENDESK = ("group_id", "priority", "type")  # ZendeskFields' own columns; tags and custom_fields below
+
+
 def _zendesk_fields(message: DecisionMessage, workflow: Workflow) -> tuple[dict[str, Any], list[str]]:
     fields: dict[str, Any] = {}
     tags: list[str] = []
@@ -91,7 +94,7 @@ def _zendesk_fields(message: DecisionMessage, workflow: Workflow) -> tuple[dict[
         mapped = workflow.writeback.zendesk.get(task, {}).get(label or "")
         if mapped is None:
             continue
-        fields.update(mapped.model_dump(exclude_none=True, exclude={"tags", "custom_fields"}))
+        fields.update({name: value for name in _STANDARD_ZENDESK if (value := getattr(mapped, name)) is not None})
         fields.update({f"{CUSTOM_FIELD}{k}": v for k, v in mapped.custom_fields.items()})
         tags.extend(t for t in mapped.tags if t not in tags)
     return fields, tags
