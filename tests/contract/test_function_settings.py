@@ -3,8 +3,6 @@ required setting is set, and nothing is set that the function never reads (a sta
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from tests.builders import ROOT
@@ -51,11 +49,7 @@ def _settings(function: str) -> type[EnvSettings]:
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
 def test_every_required_setting_is_set_by_the_template(function):
     settings = _settings(function)
-    required = {
-        variable
-        for variable, field in settings.variables().items()
-        if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
-    }
+    required = settings.required_variables()
     assert required <= _environment(function), f"{function} misses {sorted(required - _environment(function))}"
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Annotated, Any, Self
 
 import msgspec
@@ -48,30 +46,35 @@ EventTypes = frozenset[str]  # from the environment: comma-separated
 OptionalText = str | None  # from the environment: blank is unset
 
 
-@dataclass(frozen=True, kw_only=True)
-class EnvSettings:
+class EnvSettings(msgspec.Struct, frozen=True, kw_only=True):
     """The base of every function's settings: each field is read from the upper-cased environment variable
     of its name, once, when the function builds its service; a bad value is a ConfigurationError naming it.
 
-    Frozen dataclasses validated by msgspec (types and ``Meta`` constraints; numbers and booleans parsed from
-    their text). A blank variable is unset; a ``frozenset`` field is a comma-separated list."""
+    Frozen msgspec Structs (types and ``Meta`` constraints; numbers and booleans parsed from their text). A
+    blank variable is unset; a ``frozenset`` field is a comma-separated list. Structs inherit in a line, so
+    the groups below form a tree (each function's settings add to one branch); a group two branches need
+    (the vendor APIs, Slack's) repeats its one or two fields there."""
 
     @classmethod
-    def variables(cls) -> dict[str, dataclasses.Field[Any]]:
+    def variables(cls) -> dict[str, str]:
         """Environment variable name → the field it sets."""
-        return {f.name.upper(): f for f in dataclasses.fields(cls)}
+        return {name.upper(): name for name in cls.__struct_fields__}
+
+    @classmethod
+    def required_variables(cls) -> frozenset[str]:
+        return frozenset(f.name.upper() for f in msgspec.structs.fields(cls) if f.required)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
         env = os.environ if environ is None else environ
         lists = _list_fields(cls)
         data: dict[str, Any] = {}
-        for variable, field in cls.variables().items():
+        for variable, name in cls.variables().items():
             if variable not in env:
                 continue
             raw = env[variable]
-            data[field.name] = None if not raw.strip() else _split_csv(raw) if field.name in lists else raw
-        unset = [variable for variable, f in cls.variables().items() if _required(f) and f.name not in data]
+            data[name] = None if not raw.strip() else _split_csv(raw) if name in lists else raw
+        unset = sorted(cls.required_variables() - {name.upper() for name in data})
         if unset:
             raise ConfigurationError("; ".join(f"environment {variable}: required, and not set" for variable in unset))
         try:
@@ -79,10 +82,6 @@ class EnvSettings:
         except msgspec.ValidationError as exc:
             raise ConfigurationError(_env_error(exc, data, cls)) from exc
         return settings
-
-
-def _required(field: dataclasses.Field[Any]) -> bool:
-    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
 
 
 def _env_error(exc: msgspec.ValidationError, data: dict[str, Any], cls: type) -> str:
@@ -107,8 +106,14 @@ def _ticket_types(variable: str, value: frozenset[str], what: str) -> None:
         raise ValueError(f"{variable}: only ticket.* {what} can be handled, got {bad}")
 
 
-@dataclass(frozen=True, kw_only=True)
-class SecretLocation(EnvSettings):
+HUBSPOT_API_URL = "https://api.hubapi.com"
+SLACK_API_URL = "https://slack.com/api/"
+ZendeskApi = OptionalText  # unset: no context fetch, no write-back, no ticket links
+HubSpotApi = OptionalText
+SlackApiUrl = OptionalText
+
+
+class SecretLocation(EnvSettings, frozen=True, kw_only=True):
     """Where the vendor secret lives (every function)."""
 
     # Secrets Manager id of the vendor secret; unset means "read secrets from the environment" (local runs).
@@ -116,20 +121,7 @@ class SecretLocation(EnvSettings):
     secrets_max_age_seconds: Annotated[int, Meta(ge=0, le=3600)] = 300
 
 
-@dataclass(frozen=True, kw_only=True)
-class PolicyLocation(EnvSettings):
-    # Unset: the policy.yaml shipped in the layer (what was reviewed).
-    policy_path: OptionalText = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class VendorApis(EnvSettings):
-    zendesk_base_url: OptionalText = None  # unset: no context fetch, no write-back
-    hubspot_base_url: OptionalText = "https://api.hubapi.com"
-
-
-@dataclass(frozen=True, kw_only=True)
-class IngestSettings(SecretLocation):
+class IngestSettings(SecretLocation, frozen=True, kw_only=True):
     """Environment of IngestFunction."""
 
     triage_queue_url: Annotated[str, Meta(min_length=1)]
@@ -153,13 +145,25 @@ class IngestSettings(SecretLocation):
     def __post_init__(self) -> None:
         # Zendesk names them zen:event-type:ticket.created; ticket.created is accepted too.
         zendesk = frozenset(t.removeprefix(ZENDESK_EVENT_PREFIX) for t in self.zendesk_event_types)
-        object.__setattr__(self, "zendesk_event_types", zendesk)
+        msgspec.structs.force_setattr(self, "zendesk_event_types", zendesk)
         _ticket_types("ZENDESK_EVENT_TYPES", zendesk, "event types")
         _ticket_types("HUBSPOT_EVENT_TYPES", self.hubspot_event_types, "subscription types")
 
 
-@dataclass(frozen=True, kw_only=True)
-class FlagsLocation(EnvSettings):
+class SlackActionsSettings(SecretLocation, frozen=True, kw_only=True):
+    """Environment of SlackActionsFunction (inside Slack's 3-second ack: a conditional write, an enqueue)."""
+
+    decisions_table_name: Annotated[str, Meta(min_length=1)]
+    exception_queue_url: Annotated[str, Meta(min_length=1)]
+    slack_signature_max_age_seconds: Annotated[int, Meta(ge=30, le=3600)] = 300
+
+
+class PolicyLocation(SecretLocation, frozen=True, kw_only=True):
+    # Unset: the policy.yaml shipped in the layer (what was reviewed).
+    policy_path: OptionalText = None
+
+
+class FlagsLocation(PolicyLocation, frozen=True, kw_only=True):
     """Where the rollout flags live: a local JSON file, or AppConfig (application, environment, profile).
     Neither: every workflow runs in its policy file mode."""
 
@@ -170,43 +174,40 @@ class FlagsLocation(EnvSettings):
     flags_max_age_seconds: Annotated[int, Meta(ge=1, le=3600)] = 30
 
 
-@dataclass(frozen=True, kw_only=True)
-class TriageSettings(SecretLocation, PolicyLocation, VendorApis, FlagsLocation):
+class TriageSettings(FlagsLocation, frozen=True, kw_only=True):
     """Environment of TriageFunction."""
 
     decisions_table_name: Annotated[str, Meta(min_length=1)]
     control_table_name: Annotated[str, Meta(min_length=1)]
     actions_queue_url: Annotated[str, Meta(min_length=1)]
     exception_queue_url: Annotated[str, Meta(min_length=1)]
+    zendesk_base_url: ZendeskApi = None
+    hubspot_base_url: HubSpotApi = HUBSPOT_API_URL
     anthropic_base_url: OptionalText = None
     # A record is not started with less time left than this (it goes back to the queue instead).
     min_remaining_ms: Annotated[int, Meta(ge=0, le=600_000)] = 20_000
 
 
-@dataclass(frozen=True, kw_only=True)
-class WritebackSettings(SecretLocation, PolicyLocation, VendorApis):
+class RoiDigestSettings(FlagsLocation, frozen=True, kw_only=True):
+    """Environment of RoiDigestFunction (the rollout flags: the digest shows each segment's mode and what next)."""
+
+    decisions_table_name: Annotated[str, Meta(min_length=1)]
+    slack_api_url: SlackApiUrl = SLACK_API_URL
+
+
+class VendorApis(PolicyLocation, frozen=True, kw_only=True):
+    zendesk_base_url: ZendeskApi = None
+    hubspot_base_url: HubSpotApi = HUBSPOT_API_URL
+
+
+class WritebackSettings(VendorApis, frozen=True, kw_only=True):
     """Environment of WritebackFunction."""
 
     decisions_table_name: Annotated[str, Meta(min_length=1)]
     actions_queue_url: Annotated[str, Meta(min_length=1)]  # a rate-limited action goes back here for Retry-After
 
 
-@dataclass(frozen=True, kw_only=True)
-class SlackActionsSettings(SecretLocation):
-    """Environment of SlackActionsFunction (inside Slack's 3-second ack: a conditional write, an enqueue)."""
-
-    decisions_table_name: Annotated[str, Meta(min_length=1)]
-    exception_queue_url: Annotated[str, Meta(min_length=1)]
-    slack_signature_max_age_seconds: Annotated[int, Meta(ge=30, le=3600)] = 300
-
-
-@dataclass(frozen=True, kw_only=True)
-class SlackApi(EnvSettings):
-    slack_api_url: OptionalText = "https://slack.com/api/"
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReviewNotifySettings(SecretLocation, PolicyLocation, VendorApis, SlackApi):
+class ReviewNotifySettings(VendorApis, frozen=True, kw_only=True):
     """Environment of ReviewNotifyFunction."""
 
     decisions_table_name: Annotated[str, Meta(min_length=1)]
@@ -214,21 +215,15 @@ class ReviewNotifySettings(SecretLocation, PolicyLocation, VendorApis, SlackApi)
     actions_queue_url: Annotated[str, Meta(min_length=1)]  # reviewers' outcomes are applied through write-back
     # Where reviewer corrections are kept as few-shot examples (unset: not kept).
     control_table_name: OptionalText = None
+    slack_api_url: SlackApiUrl = SLACK_API_URL
 
 
-@dataclass(frozen=True, kw_only=True)
-class ReviewBacklogSettings(SecretLocation, PolicyLocation, SlackApi):
+class ReviewBacklogSettings(PolicyLocation, frozen=True, kw_only=True):
     """Environment of ReviewBacklogFunction."""
 
     decisions_table_name: Annotated[str, Meta(min_length=1)]
-    zendesk_base_url: OptionalText = None  # for links to the ticket in re-posted cases
-
-
-@dataclass(frozen=True, kw_only=True)
-class RoiDigestSettings(SecretLocation, PolicyLocation, SlackApi, FlagsLocation):
-    """Environment of RoiDigestFunction (the rollout flags: the digest shows each segment's mode and what next)."""
-
-    decisions_table_name: Annotated[str, Meta(min_length=1)]
+    zendesk_base_url: ZendeskApi = None  # for links to the ticket in re-posted cases
+    slack_api_url: SlackApiUrl = SLACK_API_URL
 
 
 class Secret:
@@ -254,8 +249,7 @@ class Secret:
         return hash(self._value)
 
 
-@dataclass(frozen=True, kw_only=True)
-class VendorSecrets:
+class VendorSecrets(msgspec.Struct, frozen=True, kw_only=True):
     """The one vendor secret (Secrets Manager JSON, or env vars of the same names locally). Each value is a
     ``Secret``; a blank one is unset; keys it does not know are ignored."""
 
@@ -276,7 +270,7 @@ class VendorSecrets:
         for key in SECRET_KEYS:
             value = getattr(self, key)
             if isinstance(value, str):
-                object.__setattr__(self, key, Secret(value) if value.strip() else None)
+                msgspec.structs.force_setattr(self, key, Secret(value) if value.strip() else None)
             elif value is not None and not isinstance(value, Secret):
                 # The message names the key, never the value.
                 raise ValueError(f"{key} must be a string, not {type(value).__name__}")
@@ -299,4 +293,4 @@ class VendorSecrets:
         return keys
 
 
-SECRET_KEYS = tuple(f.name for f in dataclasses.fields(VendorSecrets))
+SECRET_KEYS: tuple[str, ...] = VendorSecrets.__struct_fields__

@@ -12,15 +12,15 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from triage_gate.errors import ConfigurationError, InvalidPayload, RequestRejected, TemporarilyUnavailable
 from triage_gate.observability import count, logger
 
 
-@dataclass(frozen=True)
-class WebhookRequest:
+class WebhookRequest(msgspec.Struct, frozen=True):
     method: str
     path: str
     query: str

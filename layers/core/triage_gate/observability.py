@@ -24,9 +24,9 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import msgspec
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricResolution, MetricUnit, MetricValueError, SchemaValidationError
 from aws_lambda_powertools.metrics.functions import (
@@ -39,6 +39,7 @@ from aws_lambda_powertools.metrics.provider import cold_start
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.constants import MAX_METRIC_NAME_LENGTH, MAX_METRICS
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.exceptions import MetricNameError
 from aws_lambda_powertools.warnings import PowertoolsUserWarning
+from msgspec import field
 
 __all__ = ["NAMESPACE", "InvocationMetrics", "MetricUnit", "count", "logger", "measure", "metrics"]
 
@@ -60,8 +61,7 @@ Handler = Callable[[Any, Any], R]
 DimensionKey = tuple[tuple[str, str], ...]
 
 
-@dataclass
-class _Series:
+class _Series(msgspec.Struct):
     """One metric under one dimension set: its unit, storage resolution and every value of the invocation."""
 
     unit: str
@@ -69,14 +69,12 @@ class _Series:
     values: list[float] = field(default_factory=list)
 
 
-@dataclass
-class _Group:
+class _Group(msgspec.Struct):
     dimensions: dict[str, str]
     series: dict[str, _Series] = field(default_factory=dict)
 
 
-@dataclass
-class _Document:
+class _Document(msgspec.Struct):
     """One EMF document under construction: root members (dimension values, metric values) and directives."""
 
     root: dict[str, Any] = field(default_factory=dict)

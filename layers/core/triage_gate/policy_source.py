@@ -14,15 +14,15 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from triage_gate.errors import ConfigurationError
 
 
-@dataclass(frozen=True)
-class PolicySource:
+class PolicySource(msgspec.Struct, frozen=True):
     file: Path
     digest: str
     """SHA-256 of the file's bytes, hex: the policy's identity on every decision."""

@@ -31,13 +31,14 @@ event can still decide it) and `FlagsUnavailable` is counted.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+import msgspec
 from aws_lambda_powertools.utilities.feature_flags import FeatureFlags
 from aws_lambda_powertools.utilities.feature_flags.base import StoreProvider
 from aws_lambda_powertools.utilities.feature_flags.exceptions import ConfigurationStoreError, SchemaValidationError
 from aws_lambda_powertools.utilities.feature_flags.schema import SchemaValidator
+from msgspec import field
 
 from triage_gate.policy import Workflow
 from triage_gate.triage.context import dotted
@@ -60,8 +61,7 @@ class FlagsUnavailable(Exception):
     """The rollout flags could not be read: the caller fails closed."""
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(msgspec.Struct, frozen=True):
     workflow: str
     source: str
     ticket_id: str
@@ -132,8 +132,7 @@ def _segment(
     )
 
 
-@dataclass(frozen=True)
-class RolloutChoice:
+class RolloutChoice(msgspec.Struct, frozen=True):
     mode: str
     # The flag rule that decided the mode: a rule's name, DEFAULT_RULE, or None when the policy's mode applied.
     rule: str | None = None

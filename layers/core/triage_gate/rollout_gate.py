@@ -21,8 +21,9 @@ else *promote* one mode (shadow → assist → auto) when the gate passes, *wide
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 from typing import Any, Literal
+
+import msgspec
 
 from triage_gate.display import percent
 from triage_gate.rollout import DEFAULT_RULE, MODES
@@ -34,8 +35,7 @@ ChangeKind = Literal["roll_back", "promotion", "widening", "no_change"]
 Action = Literal["hold", "promote", "widen", "roll_back"]
 
 
-@dataclass(frozen=True)
-class Judgement:
+class Judgement(msgspec.Struct, frozen=True):
     kind: ChangeKind
     unmet: tuple[str, ...] = ()  # each bar the evidence does not meet, in words
 
@@ -123,8 +123,7 @@ def _bar_words(rollout: WorkflowRollout) -> str:
     return f"{percent(rollout.bar)} (1 - error_tolerance {rollout.workflow.error_tolerance:g})"
 
 
-@dataclass(frozen=True)
-class Recommendation:
+class Recommendation(msgspec.Struct, frozen=True):
     action: Action
     to_mode: str | None = None
     share: float | None = None

@@ -30,9 +30,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+import msgspec
+from msgspec import field
 
 from triage_gate.policy import Policy, Workflow
 from triage_gate.proportions import wilson_lower_bound, wilson_upper_bound, z_for
@@ -45,8 +47,7 @@ __all__ = ["Evidence", "FlagSegment", "RolloutStatus", "SegmentStatus", "Workflo
 _ANSWERS = ("approve", "correct", "escalate")
 
 
-@dataclass(frozen=True)
-class FlagSegment:
+class FlagSegment(msgspec.Struct, frozen=True):
     """One segment of a workflow's rollout: a flag rule, the flag's default, or the policy's mode."""
 
     rule: str | None  # a rule's name, DEFAULT_RULE, or None (no flag, or no rule recorded)
@@ -97,8 +98,7 @@ def flag_segments(document: Mapping[str, Any], workflow_name: str, workflow: Wor
     return segments
 
 
-@dataclass
-class Evidence:
+class Evidence(msgspec.Struct):
     """Counts over one segment's decisions (or a whole workflow's), see the module docstring."""
 
     decisions: int = 0
@@ -201,14 +201,12 @@ def _verdict(review: Mapping[str, Any]) -> str | None:
     return verdict if verdict in _ANSWERS else None
 
 
-@dataclass
-class SegmentStatus:
+class SegmentStatus(msgspec.Struct):
     segment: FlagSegment
     evidence: Evidence
 
 
-@dataclass
-class WorkflowRollout:
+class WorkflowRollout(msgspec.Struct):
     """One workflow's rollout: its segments with their evidence, and the workflow-wide review load."""
 
     name: str
@@ -235,8 +233,7 @@ class WorkflowRollout:
         return found.evidence if found is not None else Evidence()
 
 
-@dataclass
-class RolloutStatus:
+class RolloutStatus(msgspec.Struct):
     now: datetime
     workflows: dict[str, WorkflowRollout]
     # Decisions not measured, by why: created before the window (or after now), or of a workflow not in the policy.

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from triage_gate.adapters.aws import AwsClients
 from triage_gate.adapters.dedupe_table import DynamoDedupeStore
@@ -23,8 +24,7 @@ FAST = {"connect_timeout": 1.0, "read_timeout": 2.0}
 FALLBACK_RETRY_AFTER = 30
 
 
-@dataclass(frozen=True)
-class Ingest:
+class Ingest(msgspec.Struct, frozen=True):
     service: IntakeService
     retry_after_seconds: int
 

@@ -7,9 +7,9 @@ Retry-After, anything else is retried, then the DLQ (which alarms). A case is ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from triage_gate.adapters.aws import AwsClients
@@ -28,8 +28,7 @@ from triage_gate.policy import load_policy
 from triage_gate.review.service import ReviewWorker
 
 
-@dataclass(frozen=True)
-class ReviewNotify:
+class ReviewNotify(msgspec.Struct, frozen=True):
     worker: ReviewWorker
     requeue: SqsRequeue  # a Slack 429 puts the record back for exactly its Retry-After
 

@@ -3,10 +3,10 @@ with the rollout state of each segment and what it should do next (the promotion
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 from aws_lambda_powertools.utilities.feature_flags.base import StoreProvider
 from aws_lambda_powertools.utilities.feature_flags.exceptions import ConfigurationStoreError
 
@@ -25,8 +25,7 @@ from triage_gate.rollout_status import RolloutStatus, status
 from triage_gate.triage.decision import DecisionRecord
 
 
-@dataclass(frozen=True)
-class RoiDigest:
+class RoiDigest(msgspec.Struct, frozen=True):
     policy: Policy
     decisions: DynamoDecisionStore
     slack: SlackWebClient

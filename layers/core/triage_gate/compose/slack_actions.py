@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from triage_gate.adapters.aws import AwsClients
 from triage_gate.adapters.decisions_table import DynamoDecisionStore
@@ -23,8 +24,7 @@ FAST = {"connect_timeout": 1.0, "read_timeout": 2.0}
 RETRY_AFTER_SECONDS = 5  # Slack does not retry on its own: the user clicks again
 
 
-@dataclass(frozen=True)
-class SlackActions:
+class SlackActions(msgspec.Struct, frozen=True):
     desk: ReviewDesk
     secrets: SecretsProvider
     signature_max_age_seconds: int

@@ -7,9 +7,9 @@ cold start: ~40 ms of CPU the SQS functions never use."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import msgspec
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -30,8 +30,7 @@ def parse_message(parse: Callable[[str], T], body: str, queue: str, expected: st
         raise
 
 
-@dataclass(frozen=True)
-class SqsRecord:
+class SqsRecord(msgspec.Struct, frozen=True):
     """One record of a Lambda SQS event: what a record handler reads of it."""
 
     message_id: str

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from triage_gate.adapters.aws import AwsClients
@@ -37,8 +37,7 @@ class NotEnoughTime(Exception):
     """Too little of the invocation is left to finish a record; it goes back to the queue."""
 
 
-@dataclass(frozen=True)
-class Triage:
+class Triage(msgspec.Struct, frozen=True):
     service: TriageService
     min_remaining_ms: int
 

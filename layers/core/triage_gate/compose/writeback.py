@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from triage_gate.adapters.aws import AwsClients
@@ -27,8 +27,7 @@ from triage_gate.writeback.telemetry import record_outcome
 DEADLINE_MARGIN_MS = 5_000
 
 
-@dataclass(frozen=True)
-class Writeback:
+class Writeback(msgspec.Struct, frozen=True):
     service: WritebackService
     requeue: SqsRequeue  # a vendor 429 puts the action back for exactly its Retry-After
 

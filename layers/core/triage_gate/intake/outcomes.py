@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import msgspec
+from msgspec import field
 
 from triage_gate.messages import TicketEvent
 
 Status = Literal["accepted", "duplicate", "ignored", "rejected"]
 
 
-@dataclass(frozen=True)
-class Ignored:
+class Ignored(msgspec.Struct, frozen=True):
     """A valid event we deliberately do not handle (answered 2xx so the vendor stops retrying)."""
 
     reason: str
@@ -19,8 +20,7 @@ class Ignored:
     correlation_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Invalid:
+class Invalid(msgspec.Struct, frozen=True):
     """One event of a batch that failed validation."""
 
     index: int
@@ -31,8 +31,7 @@ class Invalid:
 Parsed = TicketEvent | Ignored | Invalid
 
 
-@dataclass(frozen=True)
-class EventOutcome:
+class EventOutcome(msgspec.Struct, frozen=True):
     index: int
     status: Status
     detail: str | None = None
@@ -48,8 +47,7 @@ class EventOutcome:
         return out
 
 
-@dataclass
-class IntakeResult:
+class IntakeResult(msgspec.Struct):
     source: str
     outcomes: list[EventOutcome] = field(default_factory=list)
     # True when the dedupe store was down and events were queued without a claim (at-least-once).

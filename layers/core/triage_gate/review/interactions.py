@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
+
+import msgspec
+from msgspec import field
 
 from triage_gate.errors import InvalidPayload
 
 BUTTONS = {"approve", "correct", "escalate", "approve_anyway", "correct_anyway"}
 
 
-@dataclass(frozen=True)
-class ReviewerAction:
+class ReviewerAction(msgspec.Struct, frozen=True):
     action: str  # approve | correct | escalate (+ _anyway), or "select" for a dropdown change
     decision_id: str
     user_id: str

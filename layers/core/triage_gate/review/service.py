@@ -8,9 +8,10 @@ the write-back path, updating the Slack message, escalating. ReviewBacklog runs 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 from triage_gate.errors import ContextUnavailable
 from triage_gate.messages import DecisionMessage, ReviewJob, TicketSnapshot
@@ -74,8 +75,7 @@ class ReviewDesk:
         self._jobs.send(job.to_json(), dedupe_key=job.decision_id, correlation_id=job.decision_id)
 
 
-@dataclass
-class ReviewWorker:
+class ReviewWorker(msgspec.Struct):
     policy: Policy
     ledger: ReviewLedger
     slack: SlackClient
@@ -229,8 +229,7 @@ def _changed_after(record: DecisionRecord, stamp: str | None) -> str | None:
     return stamp if (changed - record.created_at).total_seconds() > STALE_MARGIN_SECONDS else None
 
 
-@dataclass
-class ReviewBacklog:
+class ReviewBacklog(msgspec.Struct):
     policy: Policy
     ledger: ReviewLedger
     slack: SlackClient

@@ -55,9 +55,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+import msgspec
+from msgspec import field
 
 from triage_gate.policy import RoiBaseline
 from triage_gate.roi.periods import iso_week, parse_time, percentile, utc, week_start, weeks_between
@@ -75,8 +77,7 @@ _VERDICTS = ("approve", "correct", "escalate")
 # --------------------------------------------------------------------------------------------- weekly stats
 
 
-@dataclass
-class WeekStats:
+class WeekStats(msgspec.Struct):
     """One workflow's ROI figures for one ISO week (see the module docstring for every formula)."""
 
     workflow: str
@@ -106,8 +107,8 @@ class WeekStats:
     cost_usd: float = 0.0
     cost_per_ticket: float | None = None
     # Raw material for the period totals (percentiles and distinct tickets cannot be summed week by week).
-    turnaround_samples_min: tuple[float, ...] = field(default=(), repr=False)
-    ticket_keys: frozenset[str] = field(default=frozenset(), repr=False)
+    turnaround_samples_min: tuple[float, ...] = field(default=())
+    ticket_keys: frozenset[str] = field(default=frozenset())
 
     @property
     def has_traffic(self) -> bool:
@@ -145,8 +146,7 @@ class WeekStats:
         }
 
 
-@dataclass
-class _Tally:
+class _Tally(msgspec.Struct):
     """Mutable accumulator for one workflow-week."""
 
     decisions: int = 0

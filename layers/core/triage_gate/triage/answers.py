@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import msgspec
+from msgspec import field
 
 from triage_gate.policy import Task
 from triage_gate.triage import reasons
@@ -16,15 +18,13 @@ Sentiment = Literal["negative", "neutral", "positive"]
 _SENTIMENTS: dict[object, Sentiment] = {"negative": "negative", "neutral": "neutral", "positive": "positive"}
 
 
-@dataclass(frozen=True)
-class TaskAnswer:
+class TaskAnswer(msgspec.Struct, frozen=True):
     label: str | None
     confidence: float | None
     problem: str | None = None  # a reason code when the answer cannot be used
 
 
-@dataclass
-class ModelResult:
+class ModelResult(msgspec.Struct):
     route: str
     model: str
     answers: dict[str, TaskAnswer]
@@ -50,8 +50,7 @@ def parse_recorded(raw: Any, tasks: Mapping[str, Task], wanted: Sequence[str]) -
     return parse_tool_input(raw, tasks, wanted)
 
 
-@dataclass(frozen=True)
-class SideAnswers:
+class SideAnswers(msgspec.Struct, frozen=True):
     """What a call answered beside the tasks (gist, signals). None: not asked, or the answer was unusable (never an
     error for the tasks); ``unusable`` names the asked-for answers that came back missing or invalid."""
 

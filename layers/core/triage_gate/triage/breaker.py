@@ -6,15 +6,15 @@ call is let through; its success closes the breaker, its failure opens it again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import msgspec
+from msgspec.structs import replace
 
 from triage_gate.policy import CircuitBreakerPolicy
 
 PROBE_SECONDS = 30
 
 
-@dataclass(frozen=True)
-class BreakerState:
+class BreakerState(msgspec.Struct, frozen=True):
     failures: int = 0
     window_start: float = 0.0
     open_until: float = 0.0

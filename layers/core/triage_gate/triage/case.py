@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeVar
+
+import msgspec
+from msgspec import field
 
 from triage_gate.messages import Mode, TicketEvent, TicketSnapshot
 from triage_gate.policy import Policy, Workflow
@@ -20,8 +22,7 @@ T = TypeVar("T")
 INPUT_TEXT_KEPT = 4000
 
 
-@dataclass
-class Case:
+class Case(msgspec.Struct):
     event: TicketEvent
     name: str  # the workflow's name
     workflow: Workflow

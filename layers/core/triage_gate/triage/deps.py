@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+import msgspec
+from msgspec import field
 
 from triage_gate.policy import Policy
 from triage_gate.review.feedback import ExampleStore
@@ -22,8 +24,7 @@ from triage_gate.triage.ports import (
 )
 
 
-@dataclass
-class TriageDeps:
+class TriageDeps(msgspec.Struct):
     policy: Policy
     context: ContextFetcher
     remote: RemoteModel | None  # None: no ANTHROPIC_API_KEY, Claude routes use the local model

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+
+import msgspec
+from msgspec import field
 
 from triage_gate.policy import Guardrails
 from triage_gate.triage import reasons
@@ -27,8 +29,7 @@ INJECTION_PATTERNS = (
 )
 
 
-@dataclass(frozen=True)
-class InputVerdict:
+class InputVerdict(msgspec.Struct, frozen=True):
     text: str  # masked, bounded: the only text a model may see
     redactions: dict[str, int]
     reasons: list[str] = field(default_factory=list)

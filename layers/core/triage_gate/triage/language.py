@@ -9,8 +9,9 @@ reviewer's view all use the one language this settles on; the record keeps all t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 from triage_gate.policy_language import LanguagePolicy
 
@@ -32,16 +33,14 @@ NAMES = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Detection:
+class Detection(msgspec.Struct, frozen=True):
     """The detector's best language (ISO 639-1 where one exists) and its probability."""
 
     code: str
     confidence: float
 
 
-@dataclass(frozen=True)
-class TicketLanguage:
+class TicketLanguage(msgspec.Struct, frozen=True):
     language: str  # the one that counts
     source: LanguageSource
     detected: str | None  # the detector's answer, even when below the confidence bar

@@ -3,8 +3,9 @@ set it differently from the decision). Our own write-backs echo the system's val
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
+
+import msgspec
 
 from triage_gate.messages import TicketEvent
 from triage_gate.policy import Workflow
@@ -20,8 +21,7 @@ ZENDESK_FIELD_EVENTS = {
 Kind = Literal["override", "shadow_agreement", "shadow_disagreement"]
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     kind: Kind
     task: str
     field: str

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 # Digits grouped by spaces, dashes or dots (4111.1111.1111.1111); a decimal point right after is not a group.
@@ -19,8 +20,7 @@ PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d ().-]{7,18}\d(?!\w)")
 _MIN_PHONE_DIGITS, _MAX_PHONE_DIGITS = 9, 15
 
 
-@dataclass(frozen=True)
-class MaskedText:
+class MaskedText(msgspec.Struct, frozen=True):
     text: str
     redactions: dict[str, int]
 

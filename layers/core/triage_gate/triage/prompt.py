@@ -12,8 +12,9 @@ import hashlib
 import html
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from triage_gate.policy import Workflow
 from triage_gate.triage.language import TicketLanguage, language_name
@@ -52,8 +53,7 @@ URGENCY_RULE = (
 )
 
 
-@dataclass(frozen=True)
-class Asks:
+class Asks(msgspec.Struct, frozen=True):
     """What one call asks for beside the tasks (policy ``language.reviewer_gist`` and ``signals``)."""
 
     gist_from: str | None = None  # the ticket's language: a reviewer gist of it is asked for
@@ -76,6 +76,9 @@ class Asks:
         return (GIST_OUTPUT_TOKENS if self.gist else 0) + SIGNAL_OUTPUT_TOKENS * (self.sentiment + self.urgent)
 
 
+NO_ASKS = Asks()  # only the tasks
+
+
 def asks_for(workflow: Workflow, language: str) -> Asks:
     """What the workflow asks of a ticket in ``language``: a gist when the agents do not read it, the signals."""
     policy = workflow.language
@@ -86,12 +89,11 @@ def asks_for(workflow: Workflow, language: str) -> Asks:
     )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Prompt:
+class Prompt(msgspec.Struct, frozen=True):
     system: str
     tool: dict[str, Any]
     user: str
-    asks: Asks = Asks()
+    asks: Asks = NO_ASKS
 
     @property
     def prefix_hash(self) -> str:
@@ -125,7 +127,7 @@ def system_prompt(
     return "\n".join(parts)
 
 
-def tool_schema(workflow: Workflow, tasks: Sequence[str], asks: Asks = Asks()) -> dict[str, Any]:
+def tool_schema(workflow: Workflow, tasks: Sequence[str], asks: Asks = NO_ASKS) -> dict[str, Any]:
     """The forced tool. The schema is part of the cached prefix (Prompt.prefix_hash): a call that asks for a gist
     or signals has another prefix than one that does not, so a workflow has at most a few prefixes per task set
     (a gist names the ticket's language: one prefix per language seen). Accepted: the alternative, asking every
@@ -199,7 +201,7 @@ def build_prompt(
     corrections: Examples | None = None,
     *,
     language: TicketLanguage | None = None,
-    asks: Asks = Asks(),
+    asks: Asks = NO_ASKS,
 ) -> Prompt:
     return Prompt(
         system=system_prompt(workflow_name, workflow, tasks, corrections),

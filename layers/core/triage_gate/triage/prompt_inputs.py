@@ -5,8 +5,10 @@ the subject and each context value, not only the body."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
+from msgspec import field
 
 from triage_gate.policy import Guardrails
 from triage_gate.triage.input_guard import scan_for_injection
@@ -19,8 +21,7 @@ _PEOPLE = ("requester.name",)
 _ORGANISATIONS = ("organization.name", "company.name")
 
 
-@dataclass(frozen=True)
-class Masker:
+class Masker(msgspec.Struct, frozen=True):
     extra: Mapping[str, str]
     names: tuple[str, ...] = ()
     organisations: tuple[str, ...] = ()

@@ -8,8 +8,10 @@ decides twice nor queues twice (a crash between the two re-sends, and consumers 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
 from typing import Literal
+
+import msgspec
+from msgspec.structs import replace
 
 from triage_gate.errors import ContextUnavailable
 from triage_gate.messages import TicketEvent
@@ -31,8 +33,7 @@ Status = Literal["decided", "duplicate", "rerouted", "not_classified", "watched"
 TICKET_LEASE_SECONDS = 120
 
 
-@dataclass(frozen=True)
-class TriageOutcome:
+class TriageOutcome(msgspec.Struct, frozen=True):
     status: Status
     record: DecisionRecord | None = None
     detail: str | None = None

@@ -9,7 +9,8 @@ reference line (how write-back finds its own note again) is the same in every la
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from triage_gate.policy_language import LanguagePolicy
 from triage_gate.triage import reasons
@@ -17,8 +18,7 @@ from triage_gate.triage import reasons
 FALLBACK_LANGUAGE = "en"
 
 
-@dataclass(frozen=True)
-class NotePhrases:
+class NotePhrases(msgspec.Struct, frozen=True):
     applied: str  # "AI triage applied:"
     suggests: str  # "AI triage suggests:"
     set_by_reviewer: str

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from typing import Any
+
+import msgspec
+from msgspec import field
+from msgspec.structs import replace
 
 from triage_gate.messages import DecisionMessage, DecisionSignals
 from triage_gate.policy import Workflow
@@ -25,8 +28,7 @@ NOTE_MARKER = "triage-gate decision"
 CUSTOM_FIELD = "custom_field:"
 
 
-@dataclass(frozen=True)
-class HumanChange:
+class HumanChange(msgspec.Struct, frozen=True):
     """A field a person set on the ticket: the AI never writes it again unless a reviewer says so."""
 
     field: str
@@ -38,8 +40,7 @@ class HumanChange:
         return {"value": self.value, "by": self.by, "at": self.at}
 
 
-@dataclass(frozen=True)
-class WritePlan:
+class WritePlan(msgspec.Struct, frozen=True):
     source: str
     ticket_id: str
     fields: dict[str, Any] = field(default_factory=dict)  # flat names (see the module doc) → value

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import msgspec
+from msgspec import field
 
 from triage_gate.writeback.plan import HumanChange, WritePlan
 
 
-@dataclass(frozen=True)
-class TicketState:
+class TicketState(msgspec.Struct, frozen=True):
     """The ticket as write-back read it just now."""
 
     stamp: str | None  # Zendesk `updated_at` (the next safe update's `updated_stamp`); HubSpot lastmodified

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
+
+import msgspec
+from msgspec import field
 
 from triage_gate.errors import PermanentVendorError, TransientVendorError, UpdateConflict
 from triage_gate.messages import DecisionMessage
@@ -31,8 +33,7 @@ LEASE_SECONDS = 90
 MAX_CONFLICTS = 3
 
 
-@dataclass(frozen=True)
-class WritebackOutcome:
+class WritebackOutcome(msgspec.Struct, frozen=True):
     status: Status
     detail: str | None = None
     steps: tuple[str, ...] = ()
