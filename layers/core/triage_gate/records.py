@@ -131,15 +131,14 @@ def error_location(exc: ValidationError, data: Any, target: Any) -> tuple[str, s
     """(dotted path, message) of a msgspec error, with the dict keys msgspec leaves out found again.
 
     msgspec names a dict entry ``[...]`` (``$.routes[...].max_tokens``); an operator editing the policy needs
-    ``routes.claude_haiku.max_tokens``. The key is the first entry of that dict whose value (or, for a key
+    ``routes.sonnet.max_tokens``. The key is the first entry of that dict whose value (or, for a key
     error, whose key) does not validate on its own. Only ever run on the error path."""
     found = _AT.match(str(exc)) or _AT.match(f"{exc} - at `$`")  # at the root, msgspec gives no place
     assert found is not None
     steps = _STEP.findall(found["path"].removeprefix("$"))
     names: list[str] = []
     node, kind = data, target
-    for index, (name, item) in enumerate(steps):
-        key_error_here = found["key"] is not None and index == len(steps) - 1
+    for name, item in steps:
         if name:
             names.append(name)
             node = node.get(name) if isinstance(node, dict) else None
@@ -151,9 +150,7 @@ def error_location(exc: ValidationError, data: Any, target: Any) -> tuple[str, s
             names.append(item)
             node = node[int(item)] if isinstance(node, list) and int(item) < len(node) else None
             kind = _item_type(kind)
-        if key_error_here:
-            break
-    if found["key"] is not None:
+    if found["key"] is not None:  # the path is the dict's; the key is one of its keys
         key, _, _ = _failing_entry(node, kind, key_error=True)
         if key is not None:
             names.append(str(key))
