@@ -89,15 +89,9 @@ def _env_error(exc: msgspec.ValidationError, data: dict[str, Any], cls: type) ->
     return f"environment {where.upper()}: {message}" if where else f"environment {message}"
 
 
-def _list_fields(cls: type[Any]) -> frozenset[str]:
+def _list_fields(cls: type[EnvSettings]) -> frozenset[str]:
     """The fields read as comma-separated lists (their type is a frozenset)."""
-    if cls not in _LIST_FIELDS:
-        hints = typing.get_type_hints(cls)
-        _LIST_FIELDS[cls] = frozenset(name for name, hint in hints.items() if typing.get_origin(hint) is frozenset)
-    return _LIST_FIELDS[cls]
-
-
-_LIST_FIELDS: dict[type[Any], frozenset[str]] = {}
+    return frozenset(f.name for f in msgspec.structs.fields(cls) if typing.get_origin(f.type) is frozenset)
 
 
 def _ticket_types(variable: str, value: frozenset[str], what: str) -> None:

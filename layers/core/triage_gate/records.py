@@ -71,7 +71,7 @@ class _RecordMethods:
         return data
 
     def to_json(self) -> str:
-        return _ENCODER.encode(self).decode()
+        return to_json(self)
 
     def replace(self, **changes: Any) -> Self:
         """A copy with ``changes``, set as given: neither validated nor re-checked by ``__post_init__`` (tools

@@ -85,9 +85,6 @@ def plan_writeback(
     return plan.without(kept)
 
 
-_STANDARD_ZENDESK = ("group_id", "priority", "type")  # ZendeskFields' own columns; tags and custom_fields below
-
-
 def _zendesk_fields(message: DecisionMessage, workflow: Workflow) -> tuple[dict[str, Any], list[str]]:
     fields: dict[str, Any] = {}
     tags: list[str] = []
@@ -95,7 +92,10 @@ def _zendesk_fields(message: DecisionMessage, workflow: Workflow) -> tuple[dict[
         mapped = workflow.writeback.zendesk.get(task, {}).get(label or "")
         if mapped is None:
             continue
-        fields.update({name: value for name in _STANDARD_ZENDESK if (value := getattr(mapped, name)) is not None})
+        fields.update({
+            name: value for name in mapped.field_names()
+            if name not in ("tags", "custom_fields") and (value := getattr(mapped, name)) is not None
+        })  # fmt: skip
         fields.update({f"{CUSTOM_FIELD}{k}": v for k, v in mapped.custom_fields.items()})
         tags.extend(t for t in mapped.tags if t not in tags)
     return fields, tags
