@@ -56,3 +56,36 @@ def test_malformed_json_is_a_validation_error_and_replace_does_not_validate() ->
     assert route.replace(max_tokens=1).max_tokens == 1  # a derived variant, as pydantic's model_copy
     with pytest.raises(AttributeError, match="no field 'nope'"):
         route.replace(nope=1)
+
+
+def _struct_classes(root: type) -> set[type]:
+    found = {root}
+    for sub in root.__subclasses__():
+        found |= _struct_classes(sub)
+    return found
+
+
+def test_decoded_structs_carry_annotations_as_objects_not_strings() -> None:
+    """msgspec resolves a Struct's types at its first decode: string annotations (``from __future__ import
+    annotations``) are compiled and evaluated then, on the cold start's clock (~5 ms for the policy)."""
+    import triage_gate.config as config
+    import triage_gate.intake.hubspot
+    import triage_gate.intake.zendesk
+    import triage_gate.messages
+    import triage_gate.policy
+    import triage_gate.triage.decision  # noqa: F401 - imported for the Records it defines
+
+    layer_classes = {
+        cls
+        for cls in _struct_classes(Record) | _struct_classes(FrozenRecord) | _struct_classes(config.EnvSettings)
+        if cls.__module__.startswith("triage_gate.")
+    } | {config.VendorSecrets}
+    stringly = {
+        f"{cls.__module__}.{cls.__qualname__}.{name}"
+        for cls in layer_classes
+        for name, annotation in vars(cls).get("__annotations__", {}).items()
+        if isinstance(annotation, str)
+    }
+
+    assert len(layer_classes) > 30  # the policy, the messages, the decision record, the payloads, the settings
+    assert stringly == set()

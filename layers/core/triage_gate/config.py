@@ -1,7 +1,5 @@
 """Settings and secrets: read once, validated, never from ``os.environ`` elsewhere."""
 
-from __future__ import annotations
-
 import os
 import typing
 from collections.abc import Mapping
@@ -270,12 +268,12 @@ class VendorSecrets(msgspec.Struct, frozen=True, kw_only=True):
                 raise ValueError(f"{key} must be a string, not {type(value).__name__}")
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> VendorSecrets:
+    def from_mapping(cls, values: Mapping[str, Any]) -> Self:
         """The secret's JSON object (or the environment): ValueError naming a key whose value is not text."""
         return cls(**{key: values[key] for key in SECRET_KEYS if key in values})
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> VendorSecrets:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
         """Local runs and tests: the secret's keys as environment variables of the same names."""
         return cls.from_mapping(os.environ if environ is None else environ)
 

@@ -6,8 +6,6 @@ its `kind` (`parse_exception_message`). Versioned: old bodies (before `kind` exi
 `events/` holds a sample of each and contract tests parse them.
 """
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 

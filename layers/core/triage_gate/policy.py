@@ -3,8 +3,6 @@
 `triage policy check` runs exactly this validation, so the deployed functions use a reviewed file.
 """
 
-from __future__ import annotations
-
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal

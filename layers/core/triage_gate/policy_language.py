@@ -1,7 +1,5 @@
 """The policy's language and signal settings (part of the policy file; validated with it)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from msgspec import Meta, field

@@ -12,6 +12,12 @@ before a final newline, and "40211\\n" is not a ticket id).
 
 Validation happens in ``from_data`` / ``from_json`` (types, constraints, unknown fields, ``__post_init__``
 checks); constructing a Struct in code runs ``__post_init__`` but does not check types, as a dataclass.
+
+Modules whose Structs are decoded from data (the policy, the queue contracts, the decision record, the vendor
+payloads, the settings) do not use ``from __future__ import annotations``: msgspec resolves a class's types
+at its first decode, and a string annotation is compiled and evaluated then, ~5 ms of TriageFunction's cold
+start for the policy alone. Written as objects, they cost ~2 ms less overall (a little more at import, much
+less at the first decode). ``tests/unit/test_records.py`` checks it.
 """
 
 from __future__ import annotations

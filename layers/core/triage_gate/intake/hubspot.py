@@ -1,7 +1,5 @@
 """HubSpot webhook batches: a JSON array of up to 100 subscription events."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Any
 

@@ -1,7 +1,5 @@
 """Zendesk webhook bodies: the event-subscription envelope and the trigger body from the README."""
 
-from __future__ import annotations
-
 import hashlib
 import json
 import re

@@ -1,8 +1,6 @@
 """The decision record (the audit trail) and the messages it sends to the action and review queues."""
 
-from __future__ import annotations
-
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from msgspec import field
 
@@ -34,7 +32,7 @@ class LanguageFacts(FrozenRecord, frozen=True, kw_only=True, forbid_unknown_fiel
     locale: str | None = None  # requester.locale as the help desk gave it: a hint
 
     @classmethod
-    def of(cls, language: TicketLanguage) -> LanguageFacts:
+    def of(cls, language: TicketLanguage) -> Self:
         return cls(
             code=language.language, source=language.source, detected=language.detected,
             confidence=language.confidence, locale=language.locale,
