@@ -91,7 +91,8 @@ FUNCTION_BUILDS := .aws-sam/build/*Function
 build: venv tools ## sam build, then compile the layer and the functions to bytecode; checks and sizes
 	$(SAM) build --template template.yaml
 	@test -f $(LAYER_DIR)/triage_gate/__init__.py || { echo "built layer lacks triage_gate"; exit 1; }
-	@test -d $(LAYER_DIR)/pydantic_core || { echo "built layer lacks its dependencies"; exit 1; }
+	@test -d $(LAYER_DIR)/msgspec || { echo "built layer lacks its dependencies"; exit 1; }
+	@for sdk in anthropic pydantic httpx; do test ! -e "$(LAYER_DIR)/$$sdk" || { echo "built layer holds $$sdk: the functions never import it (see layers/core/requirements.txt)" >&2; exit 1; }; done
 	@test -f $(LAYER_DIR)/triage_gate/policy.yaml || { echo "built layer lacks triage_gate/policy.yaml"; exit 1; }
 	@ls $(LAYER_DIR)/triage_gate/models/*.json >/dev/null 2>&1 || { echo "built layer lacks the seed models"; exit 1; }
 	@test -f $(LAYER_DIR)/triage_gate/models/lid.176.ftz || { echo "built layer lacks the language identification model"; exit 1; }
@@ -117,7 +118,7 @@ build: venv tools ## sam build, then compile the layer and the functions to byte
 		{ echo "bytecode: compileall failed" >&2; exit 1; }
 	@test -f $(LAYER_DIR)/triage_gate/__pycache__/__init__.$(BYTECODE_TAG).pyc || { echo "layer lacks triage_gate bytecode"; exit 1; }
 	@$(PY) infra/scripts/cache_policy_parse.py $(LAYER_DIR)/triage_gate/policy.yaml
-	@test -f $(LAYER_DIR)/pydantic/__pycache__/__init__.$(BYTECODE_TAG).pyc || { echo "layer lacks its dependencies' bytecode"; exit 1; }
+	@test -f $(LAYER_DIR)/aws_lambda_powertools/__pycache__/__init__.$(BYTECODE_TAG).pyc || { echo "layer lacks its dependencies' bytecode"; exit 1; }
 	$(PY) infra/scripts/layer_report.py --tag $(BYTECODE_TAG) --layer .aws-sam/build/CoreLayer $(FUNCTION_BUILDS)
 
 demo: venv ## run the whole pipeline locally on the embedded defaults and show what happened

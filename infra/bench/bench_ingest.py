@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 COLD_LIMIT_MS = 100.0
 CPU_RATIO_LIMIT = 2.0
-DEFAULT_FUNCTIONS = ("IngestFunction", "TriageFunction")
+DEFAULT_FUNCTIONS = ("IngestFunction", "TriageFunction", "TriageFunction/claude")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -43,7 +43,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--repeats", type=int, help="cold-start samples per side, function and mode (default 5; quick 3)"
     )
-    parser.add_argument("--functions", help=f"comma-separated logical ids, or 'all' for every one measured "
+    parser.add_argument("--functions", help=f"comma-separated scenarios (a function's logical id, or "
+                        f"TriageFunction/claude for its Claude route), or 'all' for every one measured "
                         f"(default {','.join(DEFAULT_FUNCTIONS)})")  # fmt: skip
     parser.add_argument("--modes", help="comma-separated bytecode modes: bytecode, layer no .pyc, no .pyc at all "
                         "(default all three; quick the first two)")  # fmt: skip
@@ -103,10 +104,10 @@ def cold_start_tables(aws: LocalAws, vendors: Any, args: argparse.Namespace) -> 
         flags = Path(workdir) / "flags.json"
         flags.write_text("{}", encoding="utf-8")  # the template's initial AppConfig content
         bench = cold_start.Bench(aws, vendors, Path(workdir), flags)
-        discoveries = {s.function: cold_start.discover(bench, s) for s in scenarios}
+        discoveries = {s.key: cold_start.discover(bench, s) for s in scenarios}
         if cold_start.MODES[1] in args.mode_list:
             bench.prime_runtime_cache(scenarios, discoveries)
-        rows = [cold_start.measure(bench, s, discoveries[s.function], mode, args.repeats)
+        rows = [cold_start.measure(bench, s, discoveries[s.key], mode, args.repeats)
                 for s in scenarios for mode in args.mode_list]  # fmt: skip
         checks = [] if args.quick else cold_start.compile_checks(bench, scenarios[0])
     print_cold_start(rows, scenarios, discoveries, NOT_MEASURED)
@@ -132,9 +133,9 @@ def print_cold_start(
     print(render_table(header, table))
     print("\nFirst requests (AWS calls the reference repeats; vendor calls go to the loopback sandboxes):")
     for scenario in scenarios:
-        found = discoveries[scenario.function]
+        found = discoveries[scenario.key]
         calls = ", ".join(f"{service}:{operation}" for service, operation, _ in found.calls)
-        print(f"  {scenario.function}: {scenario.describe}; {len(found.calls)} AWS calls ({calls}); "
+        print(f"  {scenario.key}: {scenario.describe}; {len(found.calls)} AWS calls ({calls}); "
               f"{found.vendor_calls} vendor HTTP call(s)")  # fmt: skip
     for function, why in not_measured.items():
         print(f"  {function}: not measured ({why})")

@@ -15,6 +15,8 @@ from typing import Any
 
 from cold_start import Scenario
 
+from triage_local.sandboxes.anthropic import DEFAULT_API_KEY as ANTHROPIC_SANDBOX_KEY
+
 NOT_MEASURED = {
     "WritebackFunction": "needs TriageFunction's decision record first",
     "ReviewNotifyFunction": "needs TriageFunction's decision record first",
@@ -62,7 +64,20 @@ SCENARIOS = {
         "IngestFunction", "a signed Zendesk ticket.created webhook, accepted", _ingest_event, _ingest_served
     ),
     "TriageFunction": Scenario(
-        "TriageFunction", "one TicketEvent (ticket 40211), decided", _triage_event, _triage_served
+        "TriageFunction",
+        "one TicketEvent (ticket 40211), no Anthropic key: the local model decides",
+        _triage_event,
+        _triage_served,
+    ),
+    # With a key the policy's Claude routes are taken: what a deployed stack's new instance pays for its first ticket.
+    "TriageFunction/claude": Scenario(
+        "TriageFunction",
+        "the same TicketEvent, the Anthropic key in the secret: Claude (the sandbox) decides",
+        _triage_event,
+        _triage_served,
+        name="TriageFunction/claude",
+        secret={"ANTHROPIC_API_KEY": ANTHROPIC_SANDBOX_KEY},
+        vendors_called=("anthropic",),
     ),
     "ReviewBacklogFunction": Scenario(
         "ReviewBacklogFunction", "its schedule's first run, no case pending", _scheduled_event, _returned_a_dict

@@ -45,12 +45,23 @@ CHILD_TIMEOUT_S = 120
 
 @dataclass(frozen=True)
 class Scenario:
-    """A function's first request: the event (built fresh for each sample) and how to check it was served."""
+    """A function's first request: the event (built fresh for each sample) and how to check it was served.
+
+    ``name`` tells two scenarios of one function apart (default: the function); ``secret`` adds values to the
+    vendor secret for this scenario (an Anthropic key); ``vendors_called`` names the sandboxes the first request
+    must reach (the Claude route's proof that it ran)."""
 
     function: str
     describe: str
     event: Callable[[], dict[str, Any]]
     served: Callable[[Any], bool]
+    name: str = ""
+    secret: Mapping[str, str] = field(default_factory=dict)
+    vendors_called: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.name or self.function
 
 
 @dataclass
@@ -169,38 +180,44 @@ class Bench:
         return result
 
     def function_sample(self, scenario: Scenario, mode: str, **switches: bool) -> dict[str, Any]:
-        self.aws.reset()
-        before = self.vendor_requests()
+        self.aws.reset(scenario.secret)
+        before = self.vendor_requests_by_sandbox()
         spec = {"kind": "function", "module": "app", "handler": "lambda_handler", "event": scenario.event()}
         result = self.run_child({**spec, **switches}, self.function_env(scenario.function, mode))
         if not scenario.served(result["response"]):
-            raise RuntimeError(f"{scenario.function}'s first request was not served: {result['response']!r}")
-        result["vendor_calls"] = self.vendor_requests() - before
+            raise RuntimeError(f"{scenario.key}'s first request was not served: {result['response']!r}")
+        made = {name: count - before.get(name, 0) for name, count in self.vendor_requests_by_sandbox().items()}
+        missed = [name for name in scenario.vendors_called if not made.get(name)]
+        if missed:
+            raise RuntimeError(f"{scenario.key}'s first request never reached {', '.join(missed)}: {made}")
+        result["vendor_calls"] = sum(made.values())
         return result
 
-    def reference_sample(self, discovery: Discovery, mode: str) -> dict[str, Any]:
-        self.aws.reset()
+    def reference_sample(
+        self, discovery: Discovery, mode: str, secret: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        self.aws.reset(secret)
         calls = discovery.calls_now(self.aws.template.physical)
         result = self.run_child({"kind": "reference", "calls": calls}, self.reference_env(mode))
         if result["response"]["errors"]:
             raise RuntimeError(f"the reference's calls failed where the function's succeeded: {result['response']}")
         return result
 
-    def vendor_requests(self) -> int:
-        return sum(len(sandbox.requests) for sandbox in self.vendors.sandboxes.all)
+    def vendor_requests_by_sandbox(self) -> dict[str, int]:
+        return {sandbox.name: len(sandbox.requests) for sandbox in self.vendors.sandboxes.all}
 
     # ------------------------------------------------------------------ bytecode caches
     def prime_runtime_cache(self, scenarios: list[Scenario], discoveries: Mapping[str, Discovery]) -> None:
         """Bytecode for what the runtime brings, nothing else: run each side once writing into the cache,
         then drop every .pyc whose source is not the stdlib or one of ``RUNTIME_PACKAGES``."""
         for scenario in scenarios:
-            self.aws.reset()
+            self.aws.reset(scenario.secret)
             env = {**self.function_env(scenario.function, "bytecode"), "PYTHONPYCACHEPREFIX": str(self.runtime_prefix)}
             self.run_child({"kind": "function", "module": "app", "handler": "lambda_handler",
                             "event": scenario.event()}, env)  # fmt: skip
             reference = {**self.reference_env("bytecode"), "PYTHONPYCACHEPREFIX": str(self.runtime_prefix)}
-            self.aws.reset()
-            calls = discoveries[scenario.function].calls_now(self.aws.template.physical)
+            self.aws.reset(scenario.secret)
+            calls = discoveries[scenario.key].calls_now(self.aws.template.physical)
             self.run_child({"kind": "reference", "calls": calls}, reference)
         for pyc in list(self.runtime_prefix.rglob("*.pyc")):
             source_dir = Path("/") / pyc.parent.relative_to(self.runtime_prefix)
@@ -236,9 +253,9 @@ def measure(bench: Bench, scenario: Scenario, discovery: Discovery, mode: str, r
     references: list[dict[str, Any]] = []
     for _ in range(repeats):  # alternate, so drift on this shared machine falls on both sides alike
         functions.append(bench.function_sample(scenario, mode))
-        references.append(bench.reference_sample(discovery, mode))
+        references.append(bench.reference_sample(discovery, mode, scenario.secret))
     return ColdStartRow(
-        function=scenario.function,
+        function=scenario.key,
         mode=mode,
         function_ms=Spread.of([r["total_ms"] for r in functions]),
         function_import_ms=Spread.of([r["import_ms"] for r in functions]),
@@ -258,7 +275,7 @@ def compile_checks(bench: Bench, scenario: Scenario) -> list[CompileCheck]:
         result = bench.function_sample(scenario, mode, count_compiles=True)
         checks.append(_check(mode, result, bench.workdir))
     with fresh_copy(bench.workdir, scenario.function, bench) as python_path:
-        bench.aws.reset()
+        bench.aws.reset(scenario.secret)
         env = {**bench.function_env(scenario.function, "bytecode"), "PYTHONPATH": python_path}
         spec = {"kind": "function", "module": "app", "handler": "lambda_handler", "event": scenario.event(),
                 "count_compiles": True}  # fmt: skip

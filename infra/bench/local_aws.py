@@ -94,8 +94,9 @@ class LocalAws:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
 
-    def reset(self) -> None:
-        """Empty moto (its own ``/moto-api/reset``) and create the template's resources again."""
+    def reset(self, secret_values: Mapping[str, str] | None = None) -> None:
+        """Empty moto (its own ``/moto-api/reset``) and create the template's resources again; the vendor
+        secret holds the values given at start, with ``secret_values`` added (a scenario's own, say a key)."""
         from triage_local.provision import provision
 
         url = f"{self.endpoint_url}/moto-api/reset"
@@ -103,7 +104,7 @@ class LocalAws:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             response.read()
         self.template.physical.clear()
-        provision(self.template, EndpointSession(self.endpoint_url), self._secret_values)
+        provision(self.template, EndpointSession(self.endpoint_url), {**self._secret_values, **(secret_values or {})})
 
     def session(self) -> EndpointSession:
         return EndpointSession(self.endpoint_url)

@@ -29,9 +29,8 @@ SETTINGS: dict[str, type[EnvSettings]] = {
     "functions/review_backlog/": ReviewBacklogSettings,
     "functions/roi_digest/": RoiDigestSettings,
 }
-# Powertools reads POWERTOOLS_* itself; STAGE is a label for people reading the console, read by no code;
-# pydantic (the anthropic SDK's) reads PYDANTIC_DISABLE_PLUGINS (no plugin scan on the first Claude call).
-NOT_OURS = {"STAGE", "PYDANTIC_DISABLE_PLUGINS"}
+# Powertools reads POWERTOOLS_* itself; STAGE is a label for people reading the console, read by no code.
+NOT_OURS = {"STAGE"}
 
 
 def _environment(function: str) -> set[str]:

@@ -1,6 +1,7 @@
-"""The Claude adapter's reading of replies and errors, through the real `anthropic` SDK against the fake
-Anthropic API on loopback: incomplete replies, which errors are outages and which are our bugs, and how
-Retry-After and x-should-retry decide a retry."""
+"""The Claude adapter's requests, its reading of replies and errors, over HTTP against the fake Anthropic API on
+loopback (which `tests/integration/sandboxes/test_anthropic.py` proves answers as the real SDK expects): the
+request on the wire, incomplete replies, which errors are outages and which are our bugs, no answer at all,
+and how Retry-After and x-should-retry decide a retry."""
 
 from __future__ import annotations
 
@@ -10,16 +11,18 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ProtocolError, ReadTimeoutError
 
 from tests.builders import LANGUAGE_DETECTOR, NOW, FakeLocal, policy, ticket_event, zendesk_documents
-from triage_gate.adapters.claude import MAX_RETRY_WAIT, ClaudeModel, retry_after
+from triage_gate.adapters.claude import API_VERSION, MAX_RETRY_WAIT, ClaudeModel, message_of, retry_after, unanswered
+from triage_gate.adapters.vendor_http import VendorResponse
 from triage_gate.config import VendorSecrets
 from triage_gate.errors import ModelRequestRejected, ModelUnavailable
 from triage_gate.policy import Policy, Route
 from triage_gate.triage import reasons
 from triage_gate.triage.answers import ModelResult
 from triage_gate.triage.deps import TriageDeps
-from triage_gate.triage.prompt import build_prompt
+from triage_gate.triage.prompt import TOOL_NAME, build_prompt
 from triage_gate.triage.service import TriageService
 from triage_local.sandboxes import FakeAnthropic
 from triage_tools.memory import (
@@ -66,6 +69,30 @@ def _classify(model: ClaudeModel, pol: Policy, **route_changes: Any) -> ModelRes
     workflow = pol.workflows["support"]
     prompt = build_prompt("support", workflow, ["category"], "Charged twice", "I was charged twice.", {})
     return model.classify("haiku", _route(pol, **route_changes), prompt, {"category": workflow.tasks["category"]})
+
+
+# ------------------------------------------------------------------------------------ the request
+def test_the_request_is_the_messages_api_with_the_key_the_version_and_the_forced_tool(fake, model, pol):
+    _classify(model, pol)
+
+    [request] = [r for r in fake.requests if r.path == "/v1/messages"]
+    assert request.method == "POST"
+    assert request.headers["x-api-key"] == API_KEY
+    assert request.headers["anthropic-version"] == API_VERSION == "2023-06-01"
+    assert request.headers["content-type"] == "application/json"
+    assert request.json["tool_choice"] == {"type": "tool", "name": TOOL_NAME, "disable_parallel_tool_use": True}
+    assert request.json["model"] == pol.routes["haiku"].model
+    assert request.status == 200
+
+
+def test_without_a_key_no_request_is_sent(fake, pol):
+    keyless = ClaudeModel(StaticSecrets(VendorSecrets()), pol.prices, fake.url)
+
+    with pytest.raises(ModelUnavailable) as caught:
+        _classify(keyless, pol)
+
+    assert caught.value.kind == "config"
+    assert fake.requests == []
 
 
 # ------------------------------------------------------------------------------------ replies
@@ -193,6 +220,60 @@ def test_availability_failures_that_persist_are_model_unavailable(fake, model, p
 
     assert caught.value.kind == f"http_{status}"
     assert len(fake.message_requests()) == 3  # max_retries = 2
+
+
+# ------------------------------------------------------------------------------------ no answer
+def test_a_hung_request_times_out_retries_once_then_is_model_unavailable(fake, model, pol, sleeps):
+    fake.script(("hang", 2.0), ("hang", 2.0), "ok")
+
+    with pytest.raises(ModelUnavailable) as caught:
+        _classify(model, pol, timeout_seconds=0.3, max_retries=1)
+
+    assert caught.value.kind == "timeout"
+    assert len(fake.message_requests()) == 2  # asked again at once, no sleep
+    assert sleeps == []
+
+
+def test_a_timeout_then_an_answer_is_an_answer(fake, model, pol):
+    fake.script(("hang", 2.0), "ok")
+
+    result = _classify(model, pol, timeout_seconds=0.5, max_retries=1)
+
+    assert result.answers["category"].problem is None
+
+
+def test_an_api_nobody_listens_on_is_a_connection_failure(pol):
+    with FakeAnthropic(api_key=API_KEY) as closed:
+        url = closed.url  # the port is free again once the sandbox stops
+    model = ClaudeModel(StaticSecrets(VendorSecrets(ANTHROPIC_API_KEY=API_KEY)), pol.prices, url)  # type: ignore[arg-type]
+
+    with pytest.raises(ModelUnavailable) as caught:
+        _classify(model, pol, max_retries=1)
+
+    assert caught.value.kind == "connection"
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (ReadTimeoutError(None, "/v1/messages", "read timed out"), "timeout"),
+        (ConnectTimeoutError("connect timed out"), "timeout"),
+        (NewConnectionError(None, "connection refused"), "connection"),  # a ConnectTimeoutError subclass in urllib3
+        (ProtocolError("connection reset"), "connection"),
+    ],
+)
+def test_no_answer_is_a_timeout_or_a_connection_failure(error, kind):
+    assert unanswered(error).kind == kind
+
+
+@pytest.mark.parametrize(
+    "body", [b"<html>502 Bad Gateway</html>", b"[]", b'{"type": "message"}', b'{"content": "text"}', b"\xff"]
+)
+def test_a_2xx_that_is_not_a_message_is_an_outage_not_an_answer(body):
+    with pytest.raises(ModelUnavailable) as caught:
+        message_of(VendorResponse(200, {}, body))
+
+    assert caught.value.kind == "bad_reply"
 
 
 # ------------------------------------------------------------------------------------ retry-after

@@ -4,8 +4,8 @@ vendor payloads, DynamoDB items) and cheap everywhere else.
 Why msgspec and not pydantic (which these were): every function's cold start imports them. Measured on the
 project's machine (``make bench``), importing pydantic cost ~120 ms after boto3 and building the layer's
 models another ~70 ms, most of TriageFunction's cold start over its boto3 reference; msgspec imports in a
-few ms and builds a class in microseconds. pydantic stays in the layer for the anthropic SDK only, which is
-imported on the first Claude call.
+few ms and builds a class in microseconds. The layer holds no pydantic at all (the Claude adapter calls the
+API without the SDK that needed it).
 
 A ``Meta(pattern=...)`` is applied with ``re.search``: patterns are anchored ``^...\\Z`` (``$`` would also match
 before a final newline, and "40211\\n" is not a ticket id).

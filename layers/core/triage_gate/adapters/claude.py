@@ -1,13 +1,21 @@
-"""Claude through the official SDK: forced tool use, short timeout, bounded retries that never sleep long.
+"""Claude's Messages API over urllib3: forced tool use, short timeout, bounded retries that never sleep long.
 
-The SDK's own retries are off (max_retries=0): it would honour a Retry-After of up to 60 s, longer than
-a Lambda batch can wait. Here a retry happens only when the wait is short; otherwise the call fails
-fast, the circuit breaker counts it, and the workflow's degraded-mode rule takes over.
+Not the official SDK, by measurement (``make bench``): ``import anthropic`` loads ~2,900 modules and took
+~2 s after boto3 on the project's machine, paid by every new instance on its first Claude call, and the SDK
+brought pydantic, httpx and ~45 MB into the layer. What it would do for us is one JSON POST: the retries are
+ours (below), and so is reading the reply (a forced tool call read as plain JSON). The request and the reply
+are the API's own JSON (docs.claude.com ``POST /v1/messages``, ``anthropic-version: 2023-06-01``); the SDK
+stays in the test suite, which proves the loopback fake answers the way the SDK expects.
+
+A retry happens only when the wait is short; otherwise the call fails fast, the circuit breaker counts it,
+and the workflow's degraded-mode rule takes over (the SDK's own policy honours a Retry-After of up to 60 s,
+longer than a Lambda batch can wait).
 
 Only availability failures are ``ModelUnavailable`` (they count against the breaker): 408, 409, 429, 5xx
-(529 included), timeouts, connection errors, and 401/403 (a revoked key is an outage of this model for us).
-Any other 4xx means our request is wrong: ``ModelRequestRejected``, never retried. A reply that did not stop
-at the forced tool call (max_tokens, end_turn, refusal, ...) answers no task: ``model_output_incomplete``.
+(529 included), timeouts, connection errors, a 2xx that is not a message, and 401/403 (a revoked key is an
+outage of this model for us). Any other 4xx means our request is wrong: ``ModelRequestRejected``, never
+retried. A reply that did not stop at the forced tool call (max_tokens, end_turn, refusal, ...) answers no
+task: ``model_output_incomplete``.
 """
 
 from __future__ import annotations
@@ -16,7 +24,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from triage_gate.adapters.vendor_http import finite_number, retry_after_seconds
+from urllib3.exceptions import HTTPError, NewConnectionError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
+
+from triage_gate.adapters.vendor_http import HttpClient, VendorResponse, finite_number, retry_after_seconds
 from triage_gate.errors import ModelRequestRejected, ModelUnavailable
 from triage_gate.policy import Price, Route, Task
 from triage_gate.ports import SecretsProvider
@@ -24,6 +35,9 @@ from triage_gate.triage import reasons
 from triage_gate.triage.answers import ModelResult, TaskAnswer, parse_tool_input
 from triage_gate.triage.prompt import TOOL_NAME, Prompt, estimated_tokens
 
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+MESSAGES_PATH = "/v1/messages"
+API_VERSION = "2023-06-01"
 RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504, 529})  # and every other 5xx
 AVAILABILITY = frozenset({401, 403, 408, 409, 429})  # and every 5xx: failures that count against the breaker
 MAX_RETRY_WAIT = 2.0
@@ -41,9 +55,9 @@ class ClaudeModel:
     ) -> None:
         self._secrets = secrets
         self._prices = prices
-        self._base_url = base_url
+        self._url = (base_url or DEFAULT_BASE_URL).rstrip("/") + MESSAGES_PATH
         self._sleep = sleep
-        self._clients: dict[tuple[str, float], Any] = {}
+        self._http = HttpClient(pool_size=8)  # `triage eval` calls from several threads; a Lambda from one
 
     def enabled(self) -> bool:
         return self._secrets.get().ANTHROPIC_API_KEY is not None
@@ -55,7 +69,7 @@ class ClaudeModel:
         message = self._call(route, prompt, price)
         latency = (time.perf_counter() - started) * 1000
         tool_input, raw = read_reply(message)
-        usage = _usage(message.usage)
+        usage = _usage(message.get("usage"))
         if tool_input is None:
             answers = {task: TaskAnswer(None, None, reasons.MODEL_OUTPUT_INCOMPLETE) for task in tasks}
         else:
@@ -72,43 +86,50 @@ class ClaudeModel:
             latency_ms=latency,
         )
 
-    def _call(self, route: Route, prompt: Prompt, price: Price) -> Any:
-        import anthropic
-
-        request = _request(route, prompt, price)
-        client = self._client(route.timeout_seconds)
-        for attempt in range(route.max_retries + 1):
-            last = attempt == route.max_retries
-            try:
-                return client.messages.create(**request)
-            except anthropic.APIStatusError as exc:
-                wait = None if last else retry_wait(exc.status_code, exc.response.headers, attempt)
-                if wait is None:
-                    raise status_failure(exc.status_code, exc.body) from exc
-                self._sleep(wait)
-            except anthropic.APITimeoutError as exc:
-                if last:
-                    raise ModelUnavailable("Claude timed out", kind="timeout") from exc
-            except anthropic.APIConnectionError as exc:
-                if last:
-                    raise ModelUnavailable("Claude could not be reached", kind="connection") from exc
-        raise ModelUnavailable("no attempt made", kind="config")  # unreachable: max_retries ≥ 0
-
-    def _client(self, timeout: float) -> Any:
-        import anthropic
-
+    def _call(self, route: Route, prompt: Prompt, price: Price) -> dict[str, Any]:
         key = self._secrets.get().ANTHROPIC_API_KEY
         if key is None:
             raise ModelUnavailable("ANTHROPIC_API_KEY is not set", kind="config")
-        cache_key = (key.get_secret_value(), timeout)
-        if cache_key not in self._clients:
-            self._clients[cache_key] = anthropic.Anthropic(
-                api_key=key.get_secret_value(),
-                base_url=self._base_url or None,
-                max_retries=0,
-                timeout=timeout,
-            )
-        return self._clients[cache_key]
+        headers = {"x-api-key": key.get_secret_value(), "anthropic-version": API_VERSION, "accept": "application/json"}
+        request = _request(route, prompt, price)
+        timeout = route.timeout_seconds
+        for attempt in range(route.max_retries + 1):
+            last = attempt == route.max_retries
+            try:
+                response = self._http.send("POST", self._url, timeout=(timeout, timeout), json=request, headers=headers)
+            except HTTPError as exc:
+                if last:
+                    raise unanswered(exc) from exc
+                continue  # no answer: asked again at once, as the SDK would
+            if 200 <= response.status_code < 300:
+                return message_of(response)
+            wait = None if last else retry_wait(response.status_code, response.headers, attempt)
+            if wait is None:
+                raise status_failure(response.status_code, _json_or_none(response))
+            self._sleep(wait)
+        raise ModelUnavailable("no attempt made", kind="config")  # unreachable: max_retries ≥ 0
+
+
+def unanswered(exc: HTTPError) -> ModelUnavailable:
+    """No answer came: a timeout (connecting or reading), or a connection that failed."""
+    if isinstance(exc, Urllib3Timeout) and not isinstance(exc, NewConnectionError):
+        return ModelUnavailable("Claude timed out", kind="timeout")
+    return ModelUnavailable(f"Claude could not be reached ({type(exc).__name__})", kind="connection")
+
+
+def message_of(response: VendorResponse) -> dict[str, Any]:
+    """The reply as a Message object; a 2xx whose body is not one is an outage of the API, not an answer."""
+    message = _json_or_none(response)
+    if not isinstance(message, dict) or not isinstance(message.get("content"), list):
+        raise ModelUnavailable(f"Claude answered {response.status_code} without a message", kind="bad_reply")
+    return message
+
+
+def _json_or_none(response: VendorResponse) -> Any:
+    try:
+        return response.json()
+    except ValueError:  # not JSON (a gateway's HTML page, say), or not UTF-8
+        return None
 
 
 def _request(route: Route, prompt: Prompt, price: Price) -> dict[str, Any]:
@@ -126,18 +147,20 @@ def _request(route: Route, prompt: Prompt, price: Price) -> dict[str, Any]:
     }
 
 
-def read_reply(message: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+def read_reply(message: Mapping[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """(the tool input if the reply is a finished call of the forced tool, else None; the raw output).
 
     The raw output is the tool input (or the reply's text) with the reply's ``stop_reason`` added.
     """
-    stop_reason = getattr(message, "stop_reason", None)
-    block = next((b for b in message.content if b.type == "tool_use" and b.name == TOOL_NAME), None)
-    given = block.input if block is not None else None
+    stop_reason = message.get("stop_reason")
+    blocks = [b for b in message.get("content") or [] if isinstance(b, dict)]
+    block = next((b for b in blocks if b.get("type") == "tool_use" and b.get("name") == TOOL_NAME), None)
+    given = block.get("input") if block is not None else None
     if isinstance(given, dict):
         raw = {**given, "stop_reason": stop_reason}
     else:
-        raw = {"text": "".join(getattr(b, "text", "") or "" for b in message.content), "stop_reason": stop_reason}
+        text = "".join(b["text"] for b in blocks if b.get("type") == "text" and isinstance(b.get("text"), str))
+        raw = {"text": text, "stop_reason": stop_reason}
     complete = stop_reason == TOOL_STOP and isinstance(given, dict)
     return (given if complete else None), raw
 
@@ -179,12 +202,18 @@ def retry_after(headers: Mapping[str, str], attempt: int) -> float:
     return seconds if seconds is not None else float(0.5 * 2**attempt)
 
 
-def _usage(usage: Any) -> dict[str, int]:
+def _usage(usage: object) -> dict[str, int]:
+    counts = usage if isinstance(usage, dict) else {}
+
+    def tokens(name: str) -> int:
+        value = counts.get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
     return {
-        "input": int(getattr(usage, "input_tokens", 0) or 0),
-        "output": int(getattr(usage, "output_tokens", 0) or 0),
-        "cache_write": int(getattr(usage, "cache_creation_input_tokens", 0) or 0),
-        "cache_read": int(getattr(usage, "cache_read_input_tokens", 0) or 0),
+        "input": tokens("input_tokens"),
+        "output": tokens("output_tokens"),
+        "cache_write": tokens("cache_creation_input_tokens"),
+        "cache_read": tokens("cache_read_input_tokens"),
     }
 
 

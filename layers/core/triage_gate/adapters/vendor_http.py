@@ -1,4 +1,5 @@
-"""HTTP to Zendesk and HubSpot on urllib3: explicit timeouts, bounded retries, deadline-aware 429s.
+"""HTTP to Zendesk and HubSpot on urllib3 (and, through ``HttpClient``, Claude's API): explicit timeouts, bounded
+retries, deadline-aware 429s.
 
 urllib3, not requests: botocore already loads it (the runtime brings both), so vendor calls add nothing to
 a cold start; requests cost ~23 ms of import on top of it for a Session we use as a thin wrapper.
@@ -51,10 +52,12 @@ class VendorResponse:
 
 
 class HttpClient:
-    """One pooled urllib3 client per adapter: no automatic retries or redirects (the callers decide)."""
+    """One pooled urllib3 client per adapter: no automatic retries or redirects (the callers decide).
+    ``pool_size`` connections are kept per host (more callers at once open more, and close them after)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, pool_size: int = 1) -> None:
         self._pool: urllib3.PoolManager | None = None
+        self._pool_size = pool_size
 
     def send(
         self,
@@ -70,7 +73,7 @@ class HttpClient:
         """One request. ``auth`` is HTTP Basic (user, password); ``json`` is sent as the JSON body. Raises
         urllib3's HTTPError subclasses when no answer came (ConnectTimeoutError: never sent)."""
         if self._pool is None:
-            self._pool = urllib3.PoolManager(retries=False)
+            self._pool = urllib3.PoolManager(retries=False, maxsize=self._pool_size)
         sent_headers = dict(headers or {})
         body = None
         if json is not None:
