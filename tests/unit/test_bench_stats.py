@@ -105,7 +105,7 @@ def test_bench_options_quick_defaults_and_bad_names() -> None:
     assert (quick.repeats, quick.mode_list, quick.function_list) == (
         3,
         ["bytecode", "layer no .pyc"],
-        ["IngestFunction", "TriageFunction", "TriageFunction/claude"],  # the Claude route: what production pays
+        ["IngestFunction", "TriageFunction", "TriageFunction/claude", "ReviewBacklogFunction", "RoiDigestFunction"],
     )
     assert parse_args(["--functions", "all"]).function_list[:2] == ["IngestFunction", "TriageFunction"]
     with pytest.raises(SystemExit) as exited:

@@ -2,7 +2,7 @@
 
 Not the official SDK, by measurement (``make bench``): ``import anthropic`` loads ~2,900 modules and took
 ~2 s after boto3 on the project's machine, paid by every new instance on its first Claude call, and the SDK
-brought pydantic, httpx and ~45 MB into the layer. What it would do for us is one JSON POST: the retries are
+brought pydantic, httpx and ~28 MB into the layer. What it would do for us is one JSON POST: the retries are
 ours (below), and so is reading the reply (a forced tool call read as plain JSON). The request and the reply
 are the API's own JSON (docs.claude.com ``POST /v1/messages``, ``anthropic-version: 2023-06-01``); the SDK
 stays in the test suite, which proves the loopback fake answers the way the SDK expects.

@@ -7,6 +7,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from triage_gate.adapters.tls import context_for
 from triage_gate.errors import PermanentVendorError, RateLimited, TransientVendorError
 from triage_gate.ports import SecretsProvider
 
@@ -54,6 +55,10 @@ class SlackWebClient:
             raise TransientVendorError("SLACK_BOT_TOKEN is not set")
         value = token.get_secret_value()
         if self._client is None or self._token != value:
-            self._client = WebClient(token=value, base_url=self._api_url, timeout=self._timeout)
+            # A context of ours: without one, urllib loads the CA bundle for its default opener (~45 ms) even
+            # when the URL is a plain-HTTP sandbox, and again apart from the other vendors' (tls.py).
+            self._client = WebClient(
+                token=value, base_url=self._api_url, timeout=self._timeout, ssl=context_for(self._api_url)
+            )
             self._token = value
         return self._client

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlencode
 import urllib3
 from urllib3.exceptions import ConnectTimeoutError, HTTPError
 
+from triage_gate.adapters.tls import verified_context
 from triage_gate.errors import PermanentVendorError, RateLimited, TransientVendorError
 
 MAX_TRANSIENT_RETRIES = 2
@@ -74,6 +75,9 @@ class HttpClient:
         urllib3's HTTPError subclasses when no answer came (ConnectTimeoutError: never sent)."""
         if self._pool is None:
             self._pool = urllib3.PoolManager(retries=False, maxsize=self._pool_size)
+        if url.lower().startswith("https://") and "ssl_context" not in self._pool.connection_pool_kw:
+            # The process's one CA bundle load (tls.py), not one per new connection.
+            self._pool.connection_pool_kw["ssl_context"] = verified_context()
         sent_headers = dict(headers or {})
         body = None
         if json is not None:
