@@ -114,8 +114,8 @@ def cold_start_tables(aws: LocalAws, vendors: Any, args: argparse.Namespace) -> 
         discoveries = {s.key: cold_start.discover(bench, s) for s in scenarios}
         if cold_start.MODES[1] in args.mode_list:
             bench.prime_runtime_cache(scenarios, discoveries)
-        rows = [cold_start.measure(bench, s, discoveries[s.key], mode, args.repeats)
-                for s in scenarios for mode in args.mode_list]  # fmt: skip
+        by_mode = [cold_start.measure(bench, scenarios, discoveries, mode, args.repeats) for mode in args.mode_list]
+        rows = [row for index in range(len(scenarios)) for row in (mode_rows[index] for mode_rows in by_mode)]
         checks = [] if args.quick else cold_start.compile_checks(bench, scenarios[0])
     print_cold_start(rows, scenarios, discoveries, NOT_MEASURED)
     if checks:

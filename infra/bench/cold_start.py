@@ -248,12 +248,28 @@ def discover(bench: Bench, scenario: Scenario) -> Discovery:
     return Discovery(result["calls"], result["vendor_calls"], result["response"], physical)
 
 
-def measure(bench: Bench, scenario: Scenario, discovery: Discovery, mode: str, repeats: int) -> ColdStartRow:
-    functions: list[dict[str, Any]] = []
-    references: list[dict[str, Any]] = []
-    for _ in range(repeats):  # alternate, so drift on this shared machine falls on both sides alike
-        functions.append(bench.function_sample(scenario, mode))
-        references.append(bench.reference_sample(discovery, mode, scenario.secret))
+def measure(
+    bench: Bench, scenarios: list[Scenario], discoveries: Mapping[str, Discovery], mode: str, repeats: int
+) -> list[ColdStartRow]:
+    """``repeats`` rounds; in each, every scenario's function then its reference. Alternating the two sides
+    puts drift on this shared machine on both alike; rounds over all scenarios put it on every scenario alike
+    (measured one after another, two rows of the same code once differed by ~90 ms of drift alone)."""
+    samples: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {s.key: ([], []) for s in scenarios}
+    for _ in range(repeats):
+        for scenario in scenarios:
+            functions, references = samples[scenario.key]
+            functions.append(bench.function_sample(scenario, mode))
+            references.append(bench.reference_sample(discoveries[scenario.key], mode, scenario.secret))
+    return [_row(s, discoveries[s.key], mode, *samples[s.key]) for s in scenarios]
+
+
+def _row(
+    scenario: Scenario,
+    discovery: Discovery,
+    mode: str,
+    functions: list[dict[str, Any]],
+    references: list[dict[str, Any]],
+) -> ColdStartRow:
     return ColdStartRow(
         function=scenario.key,
         mode=mode,
