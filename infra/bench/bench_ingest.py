@@ -115,7 +115,7 @@ def cold_start_tables(aws: LocalAws, vendors: Any, args: argparse.Namespace) -> 
         if cold_start.MODES[1] in args.mode_list:
             bench.prime_runtime_cache(scenarios, discoveries)
         by_mode = [cold_start.measure(bench, scenarios, discoveries, mode, args.repeats) for mode in args.mode_list]
-        rows = [row for index in range(len(scenarios)) for row in (mode_rows[index] for mode_rows in by_mode)]
+        rows = [row for scenario_rows in zip(*by_mode, strict=True) for row in scenario_rows]  # scenario, then mode
         checks = [] if args.quick else cold_start.compile_checks(bench, scenarios[0])
     print_cold_start(rows, scenarios, discoveries, NOT_MEASURED)
     if checks:

@@ -24,9 +24,13 @@ def verified_context() -> ssl.SSLContext:
     return context
 
 
+def needs_tls(url: str) -> bool:
+    return url.lower().startswith("https://")
+
+
 def context_for(url: str) -> ssl.SSLContext:
     """The shared verified context for an ``https://`` URL. For any other URL a context that trusts nothing:
     it is never used (no TLS), and would refuse every certificate if it were."""
-    if url.lower().startswith("https://"):
+    if needs_tls(url):
         return verified_context()
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

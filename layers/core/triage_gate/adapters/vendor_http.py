@@ -24,7 +24,7 @@ from urllib.parse import quote, urlencode
 import urllib3
 from urllib3.exceptions import ConnectTimeoutError, HTTPError
 
-from triage_gate.adapters.tls import verified_context
+from triage_gate.adapters.tls import needs_tls, verified_context
 from triage_gate.errors import PermanentVendorError, RateLimited, TransientVendorError
 
 MAX_TRANSIENT_RETRIES = 2
@@ -75,7 +75,7 @@ class HttpClient:
         urllib3's HTTPError subclasses when no answer came (ConnectTimeoutError: never sent)."""
         if self._pool is None:
             self._pool = urllib3.PoolManager(retries=False, maxsize=self._pool_size)
-        if url.lower().startswith("https://") and "ssl_context" not in self._pool.connection_pool_kw:
+        if needs_tls(url) and "ssl_context" not in self._pool.connection_pool_kw:
             # The process's one CA bundle load (tls.py), not one per new connection.
             self._pool.connection_pool_kw["ssl_context"] = verified_context()
         sent_headers = dict(headers or {})
