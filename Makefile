@@ -92,7 +92,7 @@ build: venv tools ## sam build, then compile the layer and the functions to byte
 	$(SAM) build --template template.yaml
 	@test -f $(LAYER_DIR)/triage_gate/__init__.py || { echo "built layer lacks triage_gate"; exit 1; }
 	@test -d $(LAYER_DIR)/msgspec || { echo "built layer lacks its dependencies"; exit 1; }
-	@for sdk in anthropic pydantic httpx; do test ! -e "$(LAYER_DIR)/$$sdk" || { echo "built layer holds $$sdk: the functions never import it (see layers/core/requirements.txt)" >&2; exit 1; }; done
+	@for sdk in anthropic pydantic httpx slack_sdk; do test ! -e "$(LAYER_DIR)/$$sdk" || { echo "built layer holds $$sdk: the functions never import it (see layers/core/requirements.txt)" >&2; exit 1; }; done
 	@test -f $(LAYER_DIR)/triage_gate/policy.yaml || { echo "built layer lacks triage_gate/policy.yaml"; exit 1; }
 	@ls $(LAYER_DIR)/triage_gate/models/*.json >/dev/null 2>&1 || { echo "built layer lacks the seed models"; exit 1; }
 	@test -f $(LAYER_DIR)/triage_gate/models/lid.176.ftz || { echo "built layer lacks the language identification model"; exit 1; }

@@ -9,7 +9,9 @@ such a method, in any of the forms our code has:
 - `client.auth_test()`, `client.chat_update(channel=..., ts=...)`: a direct call;
 - `_pages(client.users_conversations, "channels", types=...)`: the bound method handed to a helper;
 - `self._call("chat_postMessage", channel=..., text=...)`: the method's name handed to a helper (`getattr`);
-- `client.api_call("chat.postMessage", ...)`: slack_sdk's generic call.
+- `client.api_call("chat.postMessage", ...)`: slack_sdk's generic call;
+- `self._call("chat.postMessage", channel=..., text=...)`: a Web API method's own name handed to a helper that
+  posts it (the runtime's SlackWebClient, which calls the Web API without slack_sdk).
 
 The keyword arguments of the call that names the method are taken as the call's arguments (a literal value is
 kept, anything else is `UNKNOWN`); they are all of them (`complete`) unless the call also passes `**kwargs`,
@@ -33,6 +35,7 @@ from tests.contract.slack_spec import argument_problems, missing_arguments, not_
 ROOT = Path(__file__).resolve().parents[2]
 CODE_ROOTS = (ROOT / "layers" / "core" / "triage_gate", ROOT / "infra" / "tools" / "triage_tools")
 GENERIC_CALL = "api_call"
+WEB_API_HELPER = "_call"  # our runtime client's `_call("chat.postMessage", **arguments)`
 
 
 class _Unknown:
@@ -122,6 +125,18 @@ def _named_methods(node: ast.AST) -> Iterator[str]:
     generic = _generic_method(node)
     if generic is not None:
         yield generic
+    helper = _helper_method(node)
+    if helper is not None:
+        yield helper
+
+
+def _helper_method(node: ast.AST) -> str | None:
+    """`self._call("chat.postMessage", ...)` -> "chat.postMessage" (a dotted name: a Web API method's own)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == WEB_API_HELPER:
+        first = node.args[0] if node.args else None
+        if isinstance(first, ast.Constant) and isinstance(first.value, str) and "." in first.value:
+            return first.value
+    return None
 
 
 def _enclosing_call(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> ast.Call | None:

@@ -43,6 +43,8 @@ pages(client.users_conversations, "channels", types="public_channel", exclude_ar
 self._call("chat_postEphemeral", channel=channel, user=user, text=text)
 client.api_call("chat.postMessage", json={"channel": "C1", "text": "x"})
 handler = client.conversations_info
+self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
+self._call("not a method name")
 """
     calls = calls_in_source(source, "module.py")
 
@@ -53,6 +55,7 @@ handler = client.conversations_info
         CodeCall("module.py:5", "chat.postEphemeral", {"channel": UNKNOWN, "user": UNKNOWN, "text": UNKNOWN}, True),
         CodeCall("module.py:6", "chat.postMessage", {"channel": "C1", "text": "x"}, complete=True),
         CodeCall("module.py:7", "conversations.info", {}, complete=False),
+        CodeCall("module.py:8", "chat.update", dict.fromkeys(("channel", "ts", "text", "blocks"), UNKNOWN), True),
     ]
     assert all(static_problems(call) == [] for call in calls)
 

@@ -204,6 +204,31 @@ def test_post_message_raises_invalid_blocks_when_over_50_blocks(client: WebClien
     assert slack_error(excinfo) == "invalid_blocks"
 
 
+LONG_BUTTON = {"type": "actions", "elements": [{"type": "button", "action_id": "a", "value": "v" * 2001,
+               "text": {"type": "plain_text", "text": "Go"}}]}  # fmt: skip
+LONG_OPTION = {"type": "actions", "elements": [{"type": "static_select", "action_id": "a",
+               "placeholder": {"type": "plain_text", "text": "Pick"},
+               "options": [{"text": {"type": "plain_text", "text": "o"}, "value": "v" * 151}]}]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}},
+        LONG_BUTTON,
+        LONG_OPTION,
+        {"type": "no_such_block"},
+    ],
+    ids=["section-text", "button-value", "option-value", "unknown-type"],
+)
+def test_post_message_raises_invalid_blocks_past_a_block_kit_limit(client: WebClient, block: dict[str, Any]) -> None:
+    """The limits slack_sdk's Block Kit models check, and an unknown block type: Slack refuses them all."""
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postMessage(channel=REVIEW, text="over", blocks=[block])
+
+    assert slack_error(excinfo) == "invalid_blocks"
+
+
 # encodings -----------------------------------------------------------------------------------------------------
 def test_post_message_accepts_a_form_body_with_json_encoded_blocks(fake: FakeSlack, client: WebClient) -> None:
     sent = client.api_call("chat.postMessage", params={"channel": "revops-triage-review", "text": "form",

@@ -1,4 +1,4 @@
-"""Review messages are built from slack_sdk.models.blocks: every block passes slack_sdk's Block Kit validation,
+"""Review messages are built by review/block_kit.py: every block passes slack_sdk's Block Kit validation unchanged,
 what can be shortened is clipped to the limits it checks, and identifiers are never clipped. No network."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
 from tests.unit.review.conftest import DECISION_ID, WORKFLOW, record
 from triage_gate.policy import Policy, Workflow
+from triage_gate.review.block_kit import BlockKitLimitError
 from triage_gate.review.blocks import resolved_message, review_message
 from triage_gate.review.models import CORRECTION_REASONS
 
@@ -130,7 +130,7 @@ def test_a_decision_id_too_long_for_a_button_value_is_refused_not_clipped(shippe
     workflow = shipped_policy.workflows[WORKFLOW]
     review_message(record(decision_id="d" * 2000), workflow, None)
 
-    with pytest.raises(SlackObjectFormationError, match="value attribute cannot exceed 2000 characters"):
+    with pytest.raises(BlockKitLimitError, match="button value cannot exceed 2000 characters"):
         review_message(record(decision_id="d" * 2001), workflow, None)
 
 

@@ -1,5 +1,6 @@
-"""Slack request signatures: SlackRequestVerifier (slack_sdk's HMAC, our window, the previous secret for rotation)
-refuses with exactly MissingSignature, StaleTimestamp or InvalidSignature, whatever the bytes. No network."""
+"""Slack request signatures: SlackRequestVerifier (the v0 HMAC over the raw body, our window, the previous secret
+for rotation) refuses with exactly MissingSignature, StaleTimestamp or InvalidSignature, whatever the bytes, and
+accepts exactly what slack_sdk's SignatureVerifier accepts within Slack's five minutes. No network."""
 
 from __future__ import annotations
 
@@ -219,6 +220,43 @@ def test_slack_signature_equals_slack_sdks_for_every_utf8_body(secret: str, time
     assert slack_signature(secret, timestamp, raw) == SignatureVerifier(secret).generate_signature(
         timestamp=timestamp, body=raw
     )
+
+
+class FixedClock:
+    """slack_sdk's Clock at NOW."""
+
+    def now(self) -> float:
+        return NOW
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    secret=utf8_text.filter(str.strip),
+    body=utf8_text.map(str.encode),
+    age=st.integers(-WINDOW, WINDOW),
+    forged=st.none()
+    | st.binary(min_size=32, max_size=32).map(lambda b: "v0=" + b.hex())
+    | st.text(min_size=1, max_size=70),
+)
+def test_the_verifier_accepts_exactly_what_slack_sdks_accepts(
+    secret: str, body: bytes, age: int, forged: str | None
+) -> None:
+    """Within slack_sdk's fixed 300 s (our window here), an ASCII signature, the right one or not: one verdict."""
+    timestamp = str(int(NOW) - age)
+    signature = slack_signature(secret, timestamp, body) if forged is None else forged
+    reference = SignatureVerifier(secret, clock=FixedClock())  # type: ignore[arg-type] - a Clock by its now()
+    expected = signature.isascii() and reference.is_valid(body=body, timestamp=timestamp, signature=signature)
+    headers = {"x-slack-request-timestamp": timestamp, "x-slack-signature": signature}
+
+    try:
+        verifier([secret]).verify(headers, body)
+    except InvalidSignature:
+        accepted = False
+    else:
+        accepted = True
+
+    assert accepted == expected
+    assert accepted == (forged is None or forged == slack_signature(secret, timestamp, body))
 
 
 # ---------------------------------------------------------------- hostile input

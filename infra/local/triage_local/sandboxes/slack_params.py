@@ -42,12 +42,34 @@ def read_content(params: Params) -> tuple[str | None, list[dict[str, Any]] | Non
             return "invalid_blocks_format"
         if len(blocks) > MAX_BLOCKS or not all(isinstance(b, dict) and isinstance(b.get("type"), str) for b in blocks):
             return "invalid_blocks"
+        if not all(within_block_kit(block) for block in blocks):
+            return "invalid_blocks"
     attachments = params.get("attachments")
     if not text and not blocks and not attachments:
         return "no_text"
     if text is not None and len(text) > MAX_TEXT:
         return "msg_too_long"
     return text, blocks
+
+
+def within_block_kit(block: dict[str, Any]) -> bool:
+    """A block Slack takes: a type slack_sdk's Block Kit models know, within the limits they check (text lengths,
+    element counts), as Slack refuses the rest with ``invalid_blocks``; the options of a select are each checked
+    as an option (slack_sdk checks them only alone)."""
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block, Option
+
+    try:
+        parsed = Block.parse(block)
+        if parsed is None:
+            return False
+        parsed.to_dict()
+        for element in block.get("elements") or []:
+            for option in (element.get("options") or []) if isinstance(element, dict) else []:
+                Option(**option).to_dict("block")  # TypeError when it is not an object of option fields
+    except (SlackObjectFormationError, AttributeError, KeyError, TypeError, ValueError, IndexError):
+        return False
+    return True
 
 
 def read_metadata(value: Any) -> dict[str, Any] | str | None:

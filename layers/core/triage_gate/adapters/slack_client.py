@@ -1,64 +1,80 @@
-"""Slack Web API through slack_sdk's WebClient (base URL configurable: SLACK_API_URL)."""
+"""Slack's Web API (chat.postMessage, chat.update, chat.postEphemeral): JSON POSTs on urllib3, base URL
+configurable (SLACK_API_URL).
+
+Each method is one POST of a JSON body with the bot token as ``Authorization: Bearer``; Slack answers 200 with
+``{"ok": true, ...}`` or ``{"ok": false, "error": "..."}``, and 429 with Retry-After when a method's rate limit
+is hit. Not slack_sdk's WebClient: importing any part of slack_sdk loads its WebClient, its Block Kit models and
+asyncio, ~60 ms of each Slack function's cold start, for three POSTs.
+``tests/integration/review/test_slack_web_client.py`` sends the same calls through slack_sdk's WebClient to the
+Slack sandbox and expects the same requests on the wire.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urljoin
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from urllib3.exceptions import HTTPError
 
-from triage_gate.adapters.tls import context_for
+from triage_gate.adapters.vendor_http import CONNECT_TIMEOUT, HttpClient, retry_after_seconds
 from triage_gate.errors import PermanentVendorError, RateLimited, TransientVendorError
 from triage_gate.ports import SecretsProvider
 
 DEFAULT_API_URL = "https://slack.com/api/"
+PERMANENT_ERRORS = frozenset({"invalid_blocks", "no_text", "msg_too_long"})
+"""Errors a retry cannot fix: the message itself is refused. Every other error (channel_not_found, not_in_channel,
+invalid_auth, a 5xx) is retried through the queue, then the DLQ, which alarms."""
+DEFAULT_RETRY_AFTER_S = 1.0
 
 
 class SlackWebClient:
-    def __init__(self, secrets: SecretsProvider, api_url: str | None = None, timeout: int = 5) -> None:
+    def __init__(self, secrets: SecretsProvider, api_url: str | None = None, timeout: float = 5) -> None:
         self._secrets = secrets
         self._api_url = api_url or DEFAULT_API_URL
         self._timeout = timeout
-        self._client: Any = None
-        self._token: str | None = None
+        self._http = HttpClient(pool_size=2)
 
     def post(self, channel: str, text: str, blocks: list[dict[str, Any]]) -> tuple[str, str]:
-        response = self._call("chat_postMessage", channel=channel, text=text, blocks=blocks)
-        return str(response["channel"]), str(response["ts"])
+        response = self._call("chat.postMessage", channel=channel, text=text, blocks=blocks)
+        channel_id, ts = response.get("channel"), response.get("ts")
+        if not isinstance(channel_id, str) or not isinstance(ts, str):
+            raise TransientVendorError("slack chat.postMessage: the answer has no channel and ts")
+        return channel_id, ts
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
-        self._call("chat_update", channel=channel, ts=ts, text=text, blocks=blocks)
+        self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
 
     def ephemeral(self, channel: str, user: str, text: str) -> None:
-        self._call("chat_postEphemeral", channel=channel, user=user, text=text)
+        self._call("chat.postEphemeral", channel=channel, user=user, text=text)
 
-    def _call(self, method: str, **kwargs: Any) -> Any:
-        client = self._web_client()
+    def _call(self, method: str, **arguments: Any) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self._token()}"}
         try:
-            return getattr(client, method)(**kwargs)
-        except SlackApiError as exc:
-            status = getattr(exc.response, "status_code", None)
-            error = exc.response.get("error") if hasattr(exc.response, "get") else None
-            if status == 429:
-                retry_after = float(exc.response.headers.get("Retry-After", "1"))
-                raise RateLimited(f"slack {method} rate limited", retry_after=retry_after) from exc
-            if error in ("invalid_blocks", "no_text", "msg_too_long"):
-                raise PermanentVendorError(f"slack {method}: {error}", status=status) from exc
-            # channel_not_found, not_in_channel, invalid_auth, 5xx: retried, then the DLQ (which alarms).
-            raise TransientVendorError(f"slack {method}: {error or status}", status=status) from exc
-        except (SlackClientError, OSError) as exc:
+            response = self._http.send(
+                "POST", urljoin(self._api_url, method), json=arguments, headers=headers,
+                timeout=(min(CONNECT_TIMEOUT, self._timeout), self._timeout),
+            )  # fmt: skip
+        except HTTPError as exc:  # no answer: refused, reset, timed out
             raise TransientVendorError(f"slack {method}: {type(exc).__name__}") from exc
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            body = {}
+        if status == 429:
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            raise RateLimited(f"slack {method} rate limited", retry_after=retry_after or DEFAULT_RETRY_AFTER_S)
+        if status == 200 and body.get("ok") is True:
+            return body
+        error = body.get("error")
+        if error in PERMANENT_ERRORS:
+            raise PermanentVendorError(f"slack {method}: {error}", status=status)
+        raise TransientVendorError(f"slack {method}: {error or status}", status=status)
 
-    def _web_client(self) -> Any:
+    def _token(self) -> str:
         token = self._secrets.get().SLACK_BOT_TOKEN
         if token is None:
             raise TransientVendorError("SLACK_BOT_TOKEN is not set")
-        value = token.get_secret_value()
-        if self._client is None or self._token != value:
-            # A context of ours: without one, urllib loads the CA bundle for its default opener (~45 ms) even
-            # when the URL is a plain-HTTP sandbox, and again apart from the other vendors' (tls.py).
-            self._client = WebClient(
-                token=value, base_url=self._api_url, timeout=self._timeout, ssl=context_for(self._api_url)
-            )
-            self._token = value
-        return self._client
+        return token.get_secret_value()

@@ -2,9 +2,8 @@
 
 Loading the CA bundle is the expensive part of TLS setup: ~45 ms on the project's machine. Without a context
 of their own, urllib3 builds one and loads the bundle for each new HTTPS connection (a cold start opens one
-per vendor), and urllib (slack_sdk's transport) loads it for its default opener even to fetch a plain
-``http://`` URL. Here it is loaded once, the first time an ``https://`` URL needs it; a ``http://`` URL (the
-local sandboxes) never loads it.
+per vendor). Here it is loaded once, the first time an ``https://`` URL needs it (``vendor_http.HttpClient``,
+which every vendor adapter sends through); a ``http://`` URL (the local sandboxes) never loads it.
 """
 
 from __future__ import annotations
@@ -26,11 +25,3 @@ def verified_context() -> ssl.SSLContext:
 
 def needs_tls(url: str) -> bool:
     return url.lower().startswith("https://")
-
-
-def context_for(url: str) -> ssl.SSLContext:
-    """The shared verified context for an ``https://`` URL. For any other URL a context that trusts nothing:
-    it is never used (no TLS), and would refuse every certificate if it were."""
-    if needs_tls(url):
-        return verified_context()
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

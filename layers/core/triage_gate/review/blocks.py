@@ -6,11 +6,11 @@ string that is not ours (subject, excerpt, context facts, labels, names, the war
 a reviewer sees it as text, never as a mention or a disguised link. plain_text fields are not parsed by
 Slack; they are only clipped to their limits.
 
-Every block is built from ``slack_sdk.models.blocks`` objects and serialised with ``to_dict()``, which checks
-Block Kit's limits (section text 3,000, button text 75 and value 2,000, option text 75 and value 150, select
-placeholder 150 and 100 options, action_id and block_id 255): a message that would break one raises
-``SlackObjectFormationError`` here instead of being refused by Slack (``invalid_blocks``). What we can shorten
-without changing its meaning is clipped first; identifiers (a button's decision id) are never clipped.
+Every block is built by ``triage_gate.review.block_kit``, which checks Block Kit's limits (section text 3,000,
+button text 75 and value 2,000, option text 75 and value 150, select placeholder 150 and 100 options, action_id
+and block_id 255) as it builds: a message that would break one raises ``BlockKitLimitError`` here instead of
+being refused by Slack (``invalid_blocks``). What we can shorten without changing its meaning is clipped first;
+identifiers (a button's decision id) are never clipped.
 """
 
 from __future__ import annotations
@@ -18,19 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    MarkdownTextObject,
-    Option,
-    PlainTextObject,
-    SectionBlock,
-    StaticSelectElement,
-)
-
 from triage_gate.policy import Workflow
+from triage_gate.review import block_kit
+from triage_gate.review.block_kit import Json
 from triage_gate.review.models import CORRECTION_REASONS
 from triage_gate.triage import reasons
 from triage_gate.triage.decision import DecisionRecord, LanguageFacts, ReviewerGist, Signals
@@ -41,9 +31,9 @@ SUBJECT_CHARS = 200  # escaped: the subject line and the quoted excerpt share on
 QUOTE_CHARS = 2790
 FACTS_CHARS = 2900
 LIST_CHARS = 2900  # the proposed labels, the reason codes: short lists, clipped only as a safety net
-SECTION_CHARS = SectionBlock.text_max_length  # 3,000
+SECTION_CHARS = block_kit.SECTION_TEXT_MAX  # 3,000
 MAX_LABEL_SELECTS = 3  # + the reason select: within the 5 elements an actions block held in older clients
-MAX_OPTIONS = StaticSelectElement.options_max_length  # 100
+MAX_OPTIONS = block_kit.OPTIONS_MAX  # 100
 GIST_MODEL_CHARS = 100  # the model's name in the gist's heading
 GIST_CHARS = 2700  # the gist itself, escaped and quoted, after its heading (≤ 200 chars) in one section
 
@@ -82,7 +72,7 @@ def review_message(
     name = mrkdwn_escape(f"{record.source} #{record.ticket_id}")
     ticket = f"<{link}|{name}>" if link else name
     text = mrkdwn_escape(f"Review needed: {record.source} ticket {record.ticket_id} ({record.workflow})")
-    blocks: list[Block] = [
+    blocks: list[Json] = [
         _section(f"*Review needed* · {ticket} · {mrkdwn_escape(record.workflow)}"),
         _section(f"*{mrkdwn_clip(record.subject or '(no subject)', SUBJECT_CHARS)}*\n>{_excerpt(record.input_text)}"),
     ]
@@ -101,7 +91,7 @@ def review_message(
         blocks.append(_section(f":warning: {mrkdwn_clip(warning, 2900)}"))
     blocks.append(_selects(workflow))
     blocks.append(_buttons(record, forced=warning is not None))
-    return text, _serialise(blocks)
+    return text, blocks
 
 
 def resolved_message(record: DecisionRecord, review: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
@@ -116,7 +106,7 @@ def resolved_message(record: DecisionRecord, review: dict[str, Any]) -> tuple[st
         f"{review['resolved_at']} · {review['time_to_review_s']:.0f} s after it was posted"
         f" · decision `{record.decision_id[-24:]}`"
     )
-    return text, _serialise([_section(_clip_escaped(headline, SECTION_CHARS)), _context(_clip_escaped(when, 2900))])
+    return text, [_section(_clip_escaped(headline, SECTION_CHARS)), _context(_clip_escaped(when, 2900))]
 
 
 def _outcome(review: dict[str, Any]) -> str:
@@ -188,68 +178,51 @@ def _excerpt(input_text: str) -> str:
     return _clip_escaped(mrkdwn_escape(excerpt).replace("\n", "\n>"), QUOTE_CHARS)
 
 
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text))
+def _section(text: str) -> Json:
+    return block_kit.section(text)
 
 
-def _context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+def _context(text: str) -> Json:
+    return block_kit.context(text)
 
 
-def _plain(text: str) -> PlainTextObject:
-    """plain_text without the `emoji` flag slack_sdk adds to a bare string (the JSON stays as it was)."""
-    return PlainTextObject(text=text)
-
-
-def _selects(workflow: Workflow) -> ActionsBlock:
-    elements: list[StaticSelectElement] = []
+def _selects(workflow: Workflow) -> Json:
+    elements: list[Json] = []
     for task, spec in list(workflow.tasks.items())[:MAX_LABEL_SELECTS]:
         elements.append(
-            StaticSelectElement(
-                action_id=f"label:{task}",
-                placeholder=_plain(f"Correct {task}"[: StaticSelectElement.placeholder_max_length]),
-                options=_options((label, f"{task}={label}") for label in spec.labels),
+            block_kit.static_select(
+                f"label:{task}",
+                f"Correct {task}"[: block_kit.PLACEHOLDER_MAX],
+                _options((label, f"{task}={label}") for label in spec.labels),
             )
         )
-    elements.append(
-        StaticSelectElement(
-            action_id="reason",
-            placeholder=_plain("Why (for a correction)"),
-            options=_options((text, code) for code, text in CORRECTION_REASONS.items()),
-        )
-    )
-    return ActionsBlock(block_id="review_choices", elements=elements)
+    reasons_select = _options((text, code) for code, text in CORRECTION_REASONS.items())
+    elements.append(block_kit.static_select("reason", "Why (for a correction)", reasons_select))
+    return block_kit.actions("review_choices", elements)
 
 
-def _buttons(record: DecisionRecord, *, forced: bool) -> ActionsBlock:
+def _buttons(record: DecisionRecord, *, forced: bool) -> Json:
     suffix = "_anyway" if forced else ""
     value = record.decision_id  # an identifier: never clipped (over 2,000 chars, building the button raises)
-    return ActionsBlock(
-        block_id="review_buttons",
-        elements=[
-            ButtonElement(action_id=f"approve{suffix}", style="primary", value=value,
-                          text=_plain("Approve anyway" if forced else "Approve")),
-            ButtonElement(action_id=f"correct{suffix}", value=value,
-                          text=_plain("Correct anyway" if forced else "Correct")),
-            ButtonElement(action_id="escalate", style="danger", value=value, text=_plain("Escalate")),
+    return block_kit.actions(
+        "review_buttons",
+        [
+            block_kit.button(f"approve{suffix}", "Approve anyway" if forced else "Approve", value, style="primary"),
+            block_kit.button(f"correct{suffix}", "Correct anyway" if forced else "Correct", value),
+            block_kit.button("escalate", "Escalate", value, style="danger"),
         ],
-    )  # fmt: skip
+    )
 
 
-def _options(choices: Iterable[tuple[str, str]]) -> list[Option]:
+def _options(choices: Iterable[tuple[str, str]]) -> list[Json]:
     """(shown text, value) pairs as options: the text clipped to 75 characters; a value over 150 is left out
     (clipped, it would name another label, or none), and at most 100 options."""
     options = [
-        Option(text=_plain(text[: Option.label_max_length]), value=value)
+        block_kit.option(text[: block_kit.OPTION_TEXT_MAX], value)
         for text, value in choices
-        if len(value) <= Option.value_max_length
+        if len(value) <= block_kit.OPTION_VALUE_MAX
     ]
     return options[:MAX_OPTIONS]
-
-
-def _serialise(blocks: list[Block]) -> list[dict[str, Any]]:
-    """The blocks as Slack's JSON; ``to_dict()`` validates each (SlackObjectFormationError when over a limit)."""
-    return [block.to_dict() for block in blocks]
 
 
 def _pct(value: float | None) -> str:
