@@ -27,13 +27,17 @@ if TYPE_CHECKING:
 
 COLD_LIMIT_MS = 100.0
 CPU_RATIO_LIMIT = 2.0
-# Every function whose first request a fresh stack can serve (cold_scenarios.NOT_MEASURED says why not the others).
+# Every function: a fresh stack serves each first request, seeded by cold_prepare.py where it acts on an earlier
+# decision (cold_scenarios.NOT_MEASURED would name any left out, and why).
 DEFAULT_FUNCTIONS = (
     "IngestFunction",
     "TriageFunction",
     "TriageFunction/claude",
     "ReviewBacklogFunction",
     "RoiDigestFunction",
+    "WritebackFunction",
+    "ReviewNotifyFunction",
+    "SlackActionsFunction",
 )
 
 
@@ -183,8 +187,12 @@ def main(argv: list[str] | None = None) -> int:
                        f"Zendesk invocations, {args.hubspot_batches} HubSpot batches per way\n"))  # fmt: skip
     vendors = LocalVendors({})
     # Samples follow each other faster than Slack's 1 post per second per channel: the first requests of
-    # ReviewBacklog and RoiDigest would meet the sandbox's rate limit (a 429), not the path a user pays.
+    # ReviewBacklog, RoiDigest and ReviewNotify would meet the sandbox's rate limit (a 429), not the path a
+    # user pays.
     vendors.sandboxes.slack.per_channel_per_second = None
+    # Likewise WritebackFunction's samples update ticket 40211 faster than Zendesk's 30 updates per ticket per
+    # 10 minutes (a 429 is a failed first request, not the path a user pays).
+    vendors.sandboxes.zendesk.ticket_updates_per_10_minutes = None
     vendors.start()
     try:
         with LocalAws(secret_values(vendors.environment())) as aws:

@@ -5,7 +5,9 @@ Each sample is its own process (``cold_start_child.py``) against the same moto s
 from template.yaml before every sample, with the vendor sandboxes on loopback for the calls a function makes
 to Zendesk, Slack and the rest. The reference makes exactly the AWS calls (service, operation, parameters)
 the function made, recorded in an untimed run first. Function and reference samples alternate, so the
-machine's drift touches both.
+machine's drift touches both. A first request that acts on an earlier function's work (a decision to write
+back, a case to post or to approve) meets it because its scenario's ``prepare`` step made it, untimed, after
+the reset and before either side's child (``cold_prepare.py``); every sample meets the Zendesk tickets as seeded.
 
 Bytecode modes (the same mode on both sides of a row):
   bytecode         every module has its .pyc (as when the layer ships it)
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_stats import Spread
+from cold_prepare import SeededTickets
 from local_aws import ROOT, LocalAws
 
 CHILD = Path(__file__).with_name("cold_start_child.py")
@@ -49,19 +52,32 @@ class Scenario:
 
     ``name`` tells two scenarios of one function apart (default: the function); ``secret`` adds values to the
     vendor secret for this scenario (an Anthropic key); ``vendors_called`` names the sandboxes the first request
-    must reach (the Claude route's proof that it ran)."""
+    must reach (the Claude route's proof that it ran), each optionally with the start of a request line that
+    must be among its requests ("slack POST /api/chat.postMessage"). ``prepare`` (untimed, after the reset,
+    before either side's child) seeds the state the first request acts on (cold_prepare.py) and returns what
+    ``event`` is called with; ``verify`` (untimed, after the function's child) tells what the first request
+    failed to leave behind (the review it did not record, say), or None."""
 
     function: str
     describe: str
-    event: Callable[[], dict[str, Any]]
+    event: Callable[..., dict[str, Any]]
     served: Callable[[Any], bool]
     name: str = ""
     secret: Mapping[str, str] = field(default_factory=dict)
     vendors_called: tuple[str, ...] = ()
+    prepare: Callable[[Bench], Mapping[str, Any]] | None = None
+    verify: Callable[[Bench, Mapping[str, Any]], str | None] | None = None
 
     @property
     def key(self) -> str:
         return self.name or self.function
+
+    def first_request(self, bench: Bench) -> dict[str, Any]:
+        """A freshly reset stack (with this scenario's secret) and the Zendesk tickets as seeded, holding what
+        ``prepare`` seeds; the event."""
+        bench.aws.reset(self.secret)
+        bench.seeded_tickets.restore()
+        return self.event(**self.prepare(bench)) if self.prepare else self.event()
 
 
 @dataclass
@@ -126,9 +142,11 @@ class Bench:
     workdir: Path
     flags_file: Path
     runtime_prefix: Path = field(init=False)
+    seeded_tickets: SeededTickets = field(init=False)
 
     def __post_init__(self) -> None:
         self.runtime_prefix = self.workdir / "runtime-pycache"
+        self.seeded_tickets = SeededTickets(self.vendors)  # before any sample: the tickets as seeded
 
     # ------------------------------------------------------------------ environments
     def function_env(self, function: str, mode: str) -> dict[str, str]:
@@ -180,23 +198,25 @@ class Bench:
         return result
 
     def function_sample(self, scenario: Scenario, mode: str, **switches: bool) -> dict[str, Any]:
-        self.aws.reset(scenario.secret)
+        event = scenario.first_request(self)
         before = self.vendor_requests_by_sandbox()
-        spec = {"kind": "function", "module": "app", "handler": "lambda_handler", "event": scenario.event()}
+        spec = {"kind": "function", "module": "app", "handler": "lambda_handler", "event": event}
         result = self.run_child({**spec, **switches}, self.function_env(scenario.function, mode))
         if not scenario.served(result["response"]):
             raise RuntimeError(f"{scenario.key}'s first request was not served: {result['response']!r}")
-        made = {name: count - before.get(name, 0) for name, count in self.vendor_requests_by_sandbox().items()}
-        missed = [name for name in scenario.vendors_called if not made.get(name)]
+        made = {s.name: [f"{r.method} {r.path}" for r in s.requests[before.get(s.name, 0) :]]
+                for s in self.vendors.sandboxes.all}  # fmt: skip
+        missed = [want for want in scenario.vendors_called if not reached(want, made)]
         if missed:
-            raise RuntimeError(f"{scenario.key}'s first request never reached {', '.join(missed)}: {made}")
-        result["vendor_calls"] = sum(made.values())
+            counts = {name: len(lines) for name, lines in made.items()}
+            raise RuntimeError(f"{scenario.key}'s first request never reached {', '.join(missed)}: {counts}")
+        if scenario.verify and (problem := scenario.verify(self, event)):
+            raise RuntimeError(f"{scenario.key}'s first request was not served: {problem}")
+        result["vendor_calls"] = sum(len(lines) for lines in made.values())
         return result
 
-    def reference_sample(
-        self, discovery: Discovery, mode: str, secret: Mapping[str, str] | None = None
-    ) -> dict[str, Any]:
-        self.aws.reset(secret)
+    def reference_sample(self, scenario: Scenario, discovery: Discovery, mode: str) -> dict[str, Any]:
+        scenario.first_request(self)  # the same prepared state the function's first request met
         calls = discovery.calls_now(self.aws.template.physical)
         result = self.run_child({"kind": "reference", "calls": calls}, self.reference_env(mode))
         if result["response"]["errors"]:
@@ -211,18 +231,23 @@ class Bench:
         """Bytecode for what the runtime brings, nothing else: run each side once writing into the cache,
         then drop every .pyc whose source is not the stdlib or one of ``RUNTIME_PACKAGES``."""
         for scenario in scenarios:
-            self.aws.reset(scenario.secret)
+            event = scenario.first_request(self)
             env = {**self.function_env(scenario.function, "bytecode"), "PYTHONPYCACHEPREFIX": str(self.runtime_prefix)}
-            self.run_child({"kind": "function", "module": "app", "handler": "lambda_handler",
-                            "event": scenario.event()}, env)  # fmt: skip
+            self.run_child({"kind": "function", "module": "app", "handler": "lambda_handler", "event": event}, env)
             reference = {**self.reference_env("bytecode"), "PYTHONPYCACHEPREFIX": str(self.runtime_prefix)}
-            self.aws.reset(scenario.secret)
+            scenario.first_request(self)
             calls = discoveries[scenario.key].calls_now(self.aws.template.physical)
             self.run_child({"kind": "reference", "calls": calls}, reference)
         for pyc in list(self.runtime_prefix.rglob("*.pyc")):
             source_dir = Path("/") / pyc.parent.relative_to(self.runtime_prefix)
             if origin(str(source_dir / pyc.name), self.workdir) != "runtime":
                 pyc.unlink()
+
+
+def reached(want: str, made: Mapping[str, list[str]]) -> bool:
+    """``want`` ("slack", or "slack POST /api/chat.postMessage") is among the request lines ``made`` per sandbox."""
+    sandbox, _, line = want.partition(" ")
+    return any(request.startswith(line) for request in made.get(sandbox, []))
 
 
 def origin(path: str, copies: Path | None = None) -> str:
@@ -259,7 +284,7 @@ def measure(
         for scenario in scenarios:
             functions, references = samples[scenario.key]
             functions.append(bench.function_sample(scenario, mode))
-            references.append(bench.reference_sample(discoveries[scenario.key], mode, scenario.secret))
+            references.append(bench.reference_sample(scenario, discoveries[scenario.key], mode))
     return [_row(s, discoveries[s.key], mode, *samples[s.key]) for s in scenarios]
 
 
@@ -291,9 +316,9 @@ def compile_checks(bench: Bench, scenario: Scenario) -> list[CompileCheck]:
         result = bench.function_sample(scenario, mode, count_compiles=True)
         checks.append(_check(mode, result, bench.workdir))
     with fresh_copy(bench.workdir, scenario.function, bench) as python_path:
-        bench.aws.reset(scenario.secret)
+        event = scenario.first_request(bench)
         env = {**bench.function_env(scenario.function, "bytecode"), "PYTHONPATH": python_path}
-        spec = {"kind": "function", "module": "app", "handler": "lambda_handler", "event": scenario.event(),
+        spec = {"kind": "function", "module": "app", "handler": "lambda_handler", "event": event,
                 "count_compiles": True}  # fmt: skip
         result = bench.run_child(spec, env, ("-B",))
         checks.append(_check("python -B, fresh copy of ours", result, bench.workdir))

@@ -98,21 +98,84 @@ def test_local_model_targets_compare_with_the_like_with_like_reference() -> None
     assert "ECE < 0.05: MISSED" in text
 
 
-def test_bench_options_quick_defaults_and_bad_names() -> None:
+def test_bench_options_quick_defaults_and_bad_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cold_scenarios
     from bench_ingest import parse_args
 
     quick = parse_args(["--quick"])
     assert (quick.repeats, quick.mode_list, quick.function_list) == (
         3,
         ["bytecode", "layer no .pyc"],
-        ["IngestFunction", "TriageFunction", "TriageFunction/claude", "ReviewBacklogFunction", "RoiDigestFunction"],
-    )
-    assert parse_args(["--functions", "all"]).function_list[:2] == ["IngestFunction", "TriageFunction"]
+        ["IngestFunction", "TriageFunction", "TriageFunction/claude", "ReviewBacklogFunction", "RoiDigestFunction",
+         "WritebackFunction", "ReviewNotifyFunction", "SlackActionsFunction"],
+    )  # fmt: skip
+    assert parse_args(["--functions", "all"]).function_list == quick.function_list
+    assert cold_scenarios.NOT_MEASURED == {}  # every function's first request is measured
+    picked = parse_args(["--functions", "WritebackFunction,SlackActionsFunction"]).function_list
+    assert picked == ["WritebackFunction", "SlackActionsFunction"]
+    with pytest.raises(SystemExit) as exited:
+        parse_args(["--functions", "NoSuchFunction"])
+    assert exited.value.code == 2
+    monkeypatch.setitem(cold_scenarios.NOT_MEASURED, "WritebackFunction", "left out for this test")
     with pytest.raises(SystemExit) as exited:
         parse_args(["--functions", "WritebackFunction"])
     assert exited.value.code == 2
     with pytest.raises(SystemExit):
         parse_args(["--modes", "warm"])
+
+
+def test_a_vendor_call_is_found_by_sandbox_or_by_the_start_of_its_request_line() -> None:
+    from cold_start import reached
+
+    made = {"zendesk": ["GET /api/v2/tickets/40211.json", "PUT /api/v2/tickets/40211.json"], "slack": []}
+    assert reached("zendesk", made)
+    assert reached("zendesk PUT /api/v2/tickets/40211", made)
+    assert not reached("zendesk PUT /api/v2/tickets/40198", made)
+    assert not reached("slack", made)
+    assert not reached("slack POST /api/chat.postMessage", made)
+    assert not reached("hubspot", made)
+
+
+def test_a_received_message_becomes_the_lambda_sqs_record_the_event_source_mapping_sends() -> None:
+    from cold_prepare import sqs_record
+
+    received = {
+        "MessageId": "m-1", "ReceiptHandle": "rh-1", "Body": '{"decision_id":"d-1"}', "MD5OfBody": "5d",
+        "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1796000000000", "Other": "x"},
+        "MessageAttributes": {"correlation_id": {"StringValue": "zendesk:40211", "DataType": "String"}},
+    }  # fmt: skip
+    record = sqs_record(received, "arn:aws:sqs:us-east-1:123456789012:ActionsQueue")
+    assert (record["messageId"], record["receiptHandle"], record["body"]) == ("m-1", "rh-1", '{"decision_id":"d-1"}')
+    assert record["attributes"] == {"ApproximateReceiveCount": "1", "SentTimestamp": "1796000000000"}
+    assert record["messageAttributes"]["correlation_id"]["stringValue"] == "zendesk:40211"
+    assert (record["eventSource"], record["eventSourceARN"], record["awsRegion"]) == (
+        "aws:sqs", "arn:aws:sqs:us-east-1:123456789012:ActionsQueue", "us-east-1")  # fmt: skip
+
+
+def test_the_approve_click_is_the_posted_buttons_interaction_signed_as_slack_signs_it() -> None:
+    from cold_prepare import REVIEWER, approve_click
+
+    from triage_gate.http import WebhookRequest
+    from triage_gate.review.interactions import parse_interaction
+    from triage_gate.review.signing import SlackRequestVerifier
+
+    posted = {"ts": "1796000000.000100", "blocks": [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "a case"}},
+        {"type": "actions", "elements": [{"type": "button", "action_id": "escalate", "value": "zendesk:1:e"},
+                                         {"type": "button", "action_id": "approve", "value": "zendesk:1:e"}]},
+    ]}  # fmt: skip
+    event = approve_click("C0REVIEW", posted, "bench-secret", ("POST", "/slack/interactions"))
+
+    request = WebhookRequest.from_apigw_v2(event)
+    assert (request.method, request.path) == ("POST", "/slack/interactions")
+    assert event["routeKey"] == "POST /slack/interactions"
+    SlackRequestVerifier(["bench-secret"], max_age_seconds=60).verify(request.headers, request.body)
+    action = parse_interaction(request.body)
+    assert action is not None
+    assert (action.action, action.decision_id, action.user_id) == ("approve", "zendesk:1:e", REVIEWER[0])
+    assert (action.channel, action.ts) == ("C0REVIEW", "1796000000.000100")
+    with pytest.raises(RuntimeError, match="no Approve button"):
+        approve_click("C0REVIEW", {"ts": "1.2", "blocks": []}, "bench-secret", ("POST", "/slack/interactions"))
 
 
 def test_recorded_calls_follow_a_physical_id_that_changed_on_reset() -> None:
