@@ -25,6 +25,7 @@ PERMANENT_ERRORS = frozenset({"invalid_blocks", "no_text", "msg_too_long"})
 """Errors a retry cannot fix: the message itself is refused. Every other error (channel_not_found, not_in_channel,
 invalid_auth, a 5xx) is retried through the queue, then the DLQ, which alarms."""
 DEFAULT_RETRY_AFTER_S = 1.0
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"  # as Slack asks (without a charset it warns missing_charset)
 
 
 class SlackWebClient:
@@ -48,7 +49,7 @@ class SlackWebClient:
         self._call("chat.postEphemeral", channel=channel, user=user, text=text)
 
     def _call(self, method: str, **arguments: Any) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self._token()}"}
+        headers = {"Authorization": f"Bearer {self._token()}", "Content-Type": JSON_CONTENT_TYPE}
         try:
             response = self._http.send(
                 "POST", urljoin(self._api_url, method), json=arguments, headers=headers,

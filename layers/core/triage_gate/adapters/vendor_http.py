@@ -71,8 +71,9 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
     ) -> VendorResponse:
-        """One request. ``auth`` is HTTP Basic (user, password); ``json`` is sent as the JSON body. Raises
-        urllib3's HTTPError subclasses when no answer came (ConnectTimeoutError: never sent)."""
+        """One request. ``auth`` is HTTP Basic (user, password); ``json`` is sent as the JSON body, as
+        ``application/json`` unless ``headers`` name another Content-Type. Raises urllib3's HTTPError subclasses
+        when no answer came (ConnectTimeoutError: never sent)."""
         if self._pool is None:
             self._pool = urllib3.PoolManager(retries=False, maxsize=self._pool_size)
         if needs_tls(url) and "ssl_context" not in self._pool.connection_pool_kw:
@@ -82,7 +83,7 @@ class HttpClient:
         body = None
         if json is not None:
             body = dumps(json).encode()
-            sent_headers["Content-Type"] = "application/json"
+            sent_headers.setdefault("Content-Type", "application/json")
         if auth is not None:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
             sent_headers["Authorization"] = f"Basic {token}"
