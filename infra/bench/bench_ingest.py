@@ -120,7 +120,7 @@ def cold_start_tables(aws: LocalAws, vendors: Any, args: argparse.Namespace) -> 
             bench.prime_runtime_cache(scenarios, discoveries)
         by_mode = [cold_start.measure(bench, scenarios, discoveries, mode, args.repeats) for mode in args.mode_list]
         rows = [row for scenario_rows in zip(*by_mode, strict=True) for row in scenario_rows]  # scenario, then mode
-        checks = [] if args.quick else cold_start.compile_checks(bench, scenarios[0])
+        checks = [] if args.quick else cold_start.compile_checks(bench, scenarios[0], args.mode_list)
     print_cold_start(rows, scenarios, discoveries, NOT_MEASURED)
     if checks:
         print_compile_checks(scenarios[0].function, checks)

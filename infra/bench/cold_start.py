@@ -28,7 +28,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -308,11 +308,12 @@ def _row(
     )
 
 
-def compile_checks(bench: Bench, scenario: Scenario) -> list[CompileCheck]:
-    """How many modules each mode compiles from source, by whose they are; and ``python -B`` on a fresh copy
-    of the function and triage_gate (no __pycache__ anywhere in it), which must compile exactly ours."""
+def compile_checks(bench: Bench, scenario: Scenario, modes: Sequence[str] = MODES) -> list[CompileCheck]:
+    """How many modules each of ``modes`` compiles from source, by whose they are; and ``python -B`` on a fresh
+    copy of the function and triage_gate (no __pycache__ anywhere in it), which must compile exactly ours.
+    "layer no .pyc" needs the runtime cache ``prime_runtime_cache`` fills: it is checked only when measured."""
     checks = []
-    for mode in MODES:
+    for mode in modes:
         result = bench.function_sample(scenario, mode, count_compiles=True)
         checks.append(_check(mode, result, bench.workdir))
     with fresh_copy(bench.workdir, scenario.function, bench) as python_path:
