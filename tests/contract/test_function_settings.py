@@ -56,3 +56,23 @@ def test_every_required_setting_is_set_by_the_template(function):
 def test_the_template_sets_nothing_the_function_does_not_read(function):
     read = set(_settings(function).variables())
     assert _environment(function) <= read, f"{function} is given {sorted(_environment(function) - read)}"
+
+
+# The vendor API bases a deployer sets, and whether they may be empty (unset).
+VENDOR_URL_PARAMETERS = {"ZendeskBaseUrl": True, "HubSpotBaseUrl": False, "AnthropicBaseUrl": True,
+                         "SlackApiUrl": False}  # fmt: skip
+URL_SAMPLES = ["https://slack.com/api/", "http://127.0.0.1:9/api/", "https://acme.zendesk.com", "slack.com/api/",
+               "ftp://slack.com/api/", "https://", "https://a b", "https://a.example/x?y=1"]  # fmt: skip
+
+
+@pytest.mark.parametrize("parameter", sorted(VENDOR_URL_PARAMETERS))
+def test_a_vendor_url_parameter_refuses_at_deploy_what_the_function_would_refuse(parameter: str) -> None:
+    """CloudFormation checks AllowedPattern at deploy; the function's settings check the same at its cold start."""
+    import re
+
+    from triage_gate.config import VENDOR_URL_PATTERN
+
+    allowed = TEMPLATE.parameters[parameter]["AllowedPattern"]
+    for value in URL_SAMPLES:
+        assert bool(re.fullmatch(allowed, value)) == bool(re.search(VENDOR_URL_PATTERN, value)), value
+    assert bool(re.fullmatch(allowed, "")) == VENDOR_URL_PARAMETERS[parameter]

@@ -209,3 +209,41 @@ def test_vendor_secrets_from_the_environment_take_only_the_secrets_keys() -> Non
     secrets = VendorSecrets.from_env({"SLACK_SIGNING_SECRET": "s", "SLACK_SIGNING_SECRET_PREVIOUS": "p", "PATH": "/"})
 
     assert secrets.signing_keys("SLACK_SIGNING_SECRET", "SLACK_SIGNING_SECRET_PREVIOUS") == ["s", "p"]
+
+
+# --- vendor API bases ------------------------------------------------------------------------------
+@pytest.mark.parametrize("variable", ["SLACK_API_URL", "ZENDESK_BASE_URL", "HUBSPOT_BASE_URL"])
+@pytest.mark.parametrize("value", ["slack.com/api/", "ftp://slack.com/api/", "https://", "https://slack.com/a b"])
+def test_a_vendor_url_that_is_not_http_is_refused_naming_the_variable(variable: str, value: str) -> None:
+    """urllib3 would take a URL without a scheme as plain http: the token would travel in the clear."""
+    from triage_gate.config import ReviewNotifySettings
+
+    required = dict.fromkeys(ReviewNotifySettings.required_variables(), "x")
+    with pytest.raises(ConfigurationError) as caught:
+        ReviewNotifySettings.from_env({**required, variable: value})
+
+    assert str(caught.value) == f"environment {variable}: expected an http:// or https:// URL with a host and no spaces"
+
+
+def test_vendor_urls_over_http_or_https_are_taken_and_blank_is_unset() -> None:
+    from triage_gate.config import ReviewNotifySettings
+
+    required = dict.fromkeys(ReviewNotifySettings.required_variables(), "x")
+    settings = ReviewNotifySettings.from_env(
+        {**required, "SLACK_API_URL": "http://127.0.0.1:9/api/", "ZENDESK_BASE_URL": "https://acme.zendesk.com",
+         "HUBSPOT_BASE_URL": " "}
+    )  # fmt: skip
+
+    assert (settings.slack_api_url, settings.zendesk_base_url) == (
+        "http://127.0.0.1:9/api/",
+        "https://acme.zendesk.com",
+    )
+    assert settings.hubspot_base_url is None
+
+
+def test_the_anthropic_base_url_is_checked_too() -> None:
+    from triage_gate.config import TriageSettings
+
+    required = dict.fromkeys(TriageSettings.required_variables(), "x")
+    with pytest.raises(ConfigurationError, match=r"^environment ANTHROPIC_BASE_URL: expected an http"):
+        TriageSettings.from_env({**required, "ANTHROPIC_BASE_URL": "api.anthropic.com"})

@@ -84,6 +84,8 @@ class EnvSettings(msgspec.Struct, frozen=True, kw_only=True):
 
 def _env_error(exc: msgspec.ValidationError, data: dict[str, Any], cls: type) -> str:
     where, message = error_location(exc, data, cls)
+    for pattern, meaning in _PATTERN_MEANINGS.items():
+        message = message.replace(f"Expected `str` matching regex {pattern!r}", f"expected {meaning}")
     return f"environment {where.upper()}: {message}" if where else f"environment {message}"
 
 
@@ -100,9 +102,14 @@ def _ticket_types(variable: str, value: frozenset[str], what: str) -> None:
 
 HUBSPOT_API_URL = "https://api.hubapi.com"
 SLACK_API_URL = "https://slack.com/api/"
-ZendeskApi = OptionalText  # unset: no context fetch, no write-back, no ticket links
-HubSpotApi = OptionalText
-SlackApiUrl = OptionalText
+# A vendor API base: http(s) only (urllib3 would take a URL without a scheme as plain http and send the
+# credentials in the clear); no blanks. Blank is unset, like every other setting.
+VENDOR_URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*\Z"
+VendorUrl = Annotated[str, Meta(pattern=VENDOR_URL_PATTERN)] | None
+_PATTERN_MEANINGS = {VENDOR_URL_PATTERN: "an http:// or https:// URL with a host and no spaces"}
+ZendeskApi = VendorUrl  # unset: no context fetch, no write-back, no ticket links
+HubSpotApi = VendorUrl
+SlackApiUrl = VendorUrl
 
 
 class SecretLocation(EnvSettings, frozen=True, kw_only=True):
@@ -175,7 +182,7 @@ class TriageSettings(FlagsLocation, frozen=True, kw_only=True):
     exception_queue_url: Annotated[str, Meta(min_length=1)]
     zendesk_base_url: ZendeskApi = None
     hubspot_base_url: HubSpotApi = HUBSPOT_API_URL
-    anthropic_base_url: OptionalText = None
+    anthropic_base_url: VendorUrl = None
     # A record is not started with less time left than this (it goes back to the queue instead).
     min_remaining_ms: Annotated[int, Meta(ge=0, le=600_000)] = 20_000
 

@@ -3,7 +3,10 @@ slack_sdk's WebClient, and every answer mapped to what the queue does with it (r
 
 from __future__ import annotations
 
+import json
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -126,3 +129,74 @@ def test_no_answer_is_transient() -> None:
 
     with pytest.raises(TransientVendorError, match=r"slack chat\.update: "):
         SlackWebClient(secrets, f"http://127.0.0.1:{port}/api/").update("C1", "1.2", "text", BLOCKS)
+
+
+# ---------------------------------------------------------------- the token, and connections that fail
+def test_a_token_pasted_with_a_newline_still_authenticates(slack: FakeSlack) -> None:
+    channel, _ = client_for(slack, token=slack.token + "\n").post(CHANNEL, "text", BLOCKS)
+
+    assert slack.messages(channel)
+
+
+def test_a_token_no_header_can_carry_is_refused_without_echoing_it(slack: FakeSlack) -> None:
+    with pytest.raises(TransientVendorError, match="not a valid header value") as caught:
+        client_for(slack, token="xoxb-SECRET\nX-Injected: 1").post(CHANNEL, "text", BLOCKS)
+
+    assert "SECRET" not in str(caught.value)
+    assert caught.value.__suppress_context__
+    assert slack.requests == []
+
+
+class OneShotServer:
+    """A loopback server that answers each connection with the next behaviour: "drop" (read the request,
+    close without a word), "hang" (read it, then stay silent), or an HTTP answer's JSON body."""
+
+    def __init__(self, *behaviours: Any) -> None:
+        self._behaviours = list(behaviours)
+        self.connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/api/"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while self._behaviours:
+            connection, _ = self._listener.accept()
+            self.connections += 1
+            behaviour = self._behaviours.pop(0)
+            connection.recv(65536)
+            if behaviour == "hang":
+                time.sleep(2)
+            elif behaviour != "drop":
+                body = json.dumps(behaviour).encode()
+                head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                connection.sendall(head.encode() + body)
+            connection.close()
+
+
+def slack_at(url: str, timeout: float = 5) -> SlackWebClient:
+    secrets = EnvironmentSecrets(VendorSecrets.from_mapping({"SLACK_BOT_TOKEN": "xoxb-test"}))
+    return SlackWebClient(secrets, url, timeout=timeout)
+
+
+def test_a_connection_dropped_before_the_answer_is_sent_again_once() -> None:
+    server = OneShotServer("drop", {"ok": True, "channel": "C1", "ts": "1.0002"})
+
+    assert slack_at(server.url).post("C1", "text", BLOCKS) == ("C1", "1.0002")
+    assert server.connections == 2
+
+
+def test_a_connection_dropped_twice_is_transient() -> None:
+    server = OneShotServer("drop", "drop")
+
+    with pytest.raises(TransientVendorError, match=r"slack chat\.postMessage: ProtocolError"):
+        slack_at(server.url).post("C1", "text", BLOCKS)
+    assert server.connections == 2
+
+
+def test_a_read_timeout_is_not_sent_again() -> None:
+    """Slack may have posted: the queue's redelivery (which looks first) decides, not a blind resend."""
+    server = OneShotServer("hang", {"ok": True, "channel": "C1", "ts": "1.0003"})
+
+    with pytest.raises(TransientVendorError, match="ReadTimeoutError"):
+        slack_at(server.url, timeout=0.3).post("C1", "text", BLOCKS)
+    assert server.connections == 1

@@ -120,6 +120,12 @@ def _one_over(block: dict[str, Any], what: str) -> None:
             target[{"button value": "value", "action_id": "action_id", "block_id": "block_id"}[what]] += "x"
 
 
+def test_an_empty_section_is_refused() -> None:
+    """Slack's section text is 1 to 3,000 characters."""
+    with pytest.raises(BlockKitLimitError, match="section text needs at least 1 character"):
+        block_kit.section("")
+
+
 def test_a_button_style_slack_does_not_know_is_refused() -> None:
     with pytest.raises(BlockKitLimitError, match="button style must be one of danger, primary, not 'green'"):
         block_kit.button("a", "A", "v", style="green")

@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urljoin
 
-from urllib3.exceptions import HTTPError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ProtocolError
 
-from triage_gate.adapters.vendor_http import CONNECT_TIMEOUT, HttpClient, retry_after_seconds
+from triage_gate.adapters.vendor_http import CONNECT_TIMEOUT, HttpClient, VendorResponse, retry_after_seconds
 from triage_gate.errors import PermanentVendorError, RateLimited, TransientVendorError
 from triage_gate.ports import SecretsProvider
 
@@ -49,14 +49,7 @@ class SlackWebClient:
         self._call("chat.postEphemeral", channel=channel, user=user, text=text)
 
     def _call(self, method: str, **arguments: Any) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self._token()}", "Content-Type": JSON_CONTENT_TYPE}
-        try:
-            response = self._http.send(
-                "POST", urljoin(self._api_url, method), json=arguments, headers=headers,
-                timeout=(min(CONNECT_TIMEOUT, self._timeout), self._timeout),
-            )  # fmt: skip
-        except HTTPError as exc:  # no answer: refused, reset, timed out
-            raise TransientVendorError(f"slack {method}: {type(exc).__name__}") from exc
+        response = self._send(method, arguments)
         status = response.status_code
         try:
             body = response.json()
@@ -74,8 +67,27 @@ class SlackWebClient:
             raise PermanentVendorError(f"slack {method}: {error}", status=status)
         raise TransientVendorError(f"slack {method}: {error or status}", status=status)
 
+    def _send(self, method: str, arguments: dict[str, Any]) -> VendorResponse:
+        """One POST, sent again once when the connection failed before an answer could come (refused, or a kept
+        connection the server had closed: a warm instance's first call after a long idle), as slack_sdk's
+        WebClient does. A read timeout is not sent again: Slack may have posted."""
+        headers = {"Authorization": f"Bearer {self._token()}", "Content-Type": JSON_CONTENT_TYPE}
+        url = urljoin(self._api_url, method)
+        timeout = (min(CONNECT_TIMEOUT, self._timeout), self._timeout)
+        for attempt in (1, 2):
+            try:
+                return self._http.send("POST", url, json=arguments, headers=headers, timeout=timeout)
+            except (NewConnectionError, ConnectTimeoutError, ProtocolError) as exc:
+                if attempt == 2:
+                    raise TransientVendorError(f"slack {method}: {type(exc).__name__}") from exc
+            except HTTPError as exc:  # a read timeout, a TLS failure: no retry here, the queue redelivers
+                raise TransientVendorError(f"slack {method}: {type(exc).__name__}") from exc
+            except (ValueError, UnicodeError):  # a header http.client refuses: never echo it (the token)
+                raise TransientVendorError(f"slack {method}: SLACK_BOT_TOKEN is not a valid header value") from None
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
     def _token(self) -> str:
         token = self._secrets.get().SLACK_BOT_TOKEN
         if token is None:
             raise TransientVendorError("SLACK_BOT_TOKEN is not set")
-        return token.get_secret_value()
+        return token.get_secret_value().strip()  # a pasted token's newline would be a header error (slack_sdk strips)

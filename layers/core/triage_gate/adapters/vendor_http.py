@@ -83,7 +83,8 @@ class HttpClient:
         body = None
         if json is not None:
             body = dumps(json).encode()
-            sent_headers.setdefault("Content-Type", "application/json")
+            if not any(name.lower() == "content-type" for name in sent_headers):
+                sent_headers["Content-Type"] = "application/json"
         if auth is not None:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
             sent_headers["Authorization"] = f"Basic {token}"

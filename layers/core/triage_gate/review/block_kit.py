@@ -59,7 +59,9 @@ def plain_text(text: str) -> Json:
 
 
 def section(text: str) -> Json:
-    """A section of mrkdwn text (3,000 characters at most)."""
+    """A section of mrkdwn text (1 to 3,000 characters)."""
+    if not text:
+        raise BlockKitLimitError("section text needs at least 1 character")
     return {"type": "section", "text": mrkdwn(_within(text, SECTION_TEXT_MAX, "section text"))}
 
 
