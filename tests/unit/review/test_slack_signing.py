@@ -196,7 +196,7 @@ def test_the_clock_is_read_at_each_verification() -> None:
 
 
 # ---------------------------------------------------------------- configuration
-@pytest.mark.parametrize("secrets", [[], [""], [CURRENT, "   "]])
+@pytest.mark.parametrize("secrets", [[], [""], [CURRENT, "   "], [CURRENT, "secret-\ud800"]])
 def test_no_usable_secret_is_a_configuration_error(secrets: list[str]) -> None:
     with pytest.raises(ConfigurationError):
         SlackRequestVerifier(secrets, max_age_seconds=WINDOW)

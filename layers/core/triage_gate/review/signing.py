@@ -42,6 +42,8 @@ class SlackRequestVerifier:
             raise ConfigurationError("no Slack signing secret is set")
         if any(not isinstance(secret, str) or not secret.strip() for secret in secrets):
             raise ConfigurationError("a Slack signing secret is unusable: it is empty or blank")
+        if not all(_encodable(secret) for secret in secrets):  # a lone surrogate (JSON "\ud800") has no UTF-8
+            raise ConfigurationError("a Slack signing secret is unusable: it is not valid text")
         self._secrets = list(secrets)
         self._max_age = max_age_seconds
         self._clock = clock
@@ -80,6 +82,14 @@ class SlackRequestVerifier:
             hmac.compare_digest(slack_signature(secret, timestamp, body).encode("ascii"), given)
             for secret in self._secrets
         )
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def slack_signature(secret: str, timestamp: str, body: bytes) -> str:
