@@ -20,7 +20,7 @@ from typing import Any
 
 from triage_gate.policy import Workflow
 from triage_gate.review import block_kit
-from triage_gate.review.block_kit import Json
+from triage_gate.review.block_kit import Json, context, section
 from triage_gate.review.models import CORRECTION_REASONS
 from triage_gate.triage import reasons
 from triage_gate.triage.decision import DecisionRecord, LanguageFacts, ReviewerGist, Signals
@@ -73,22 +73,22 @@ def review_message(
     ticket = f"<{link}|{name}>" if link else name
     text = mrkdwn_escape(f"Review needed: {record.source} ticket {record.ticket_id} ({record.workflow})")
     blocks: list[Json] = [
-        _section(f"*Review needed* · {ticket} · {mrkdwn_escape(record.workflow)}"),
-        _section(f"*{mrkdwn_clip(record.subject or '(no subject)', SUBJECT_CHARS)}*\n>{_excerpt(record.input_text)}"),
+        section(f"*Review needed* · {ticket} · {mrkdwn_escape(record.workflow)}"),
+        section(f"*{mrkdwn_clip(record.subject or '(no subject)', SUBJECT_CHARS)}*\n>{_excerpt(record.input_text)}"),
     ]
     if about := _about(record):
-        blocks.insert(1, _context(_clip_escaped(about, FACTS_CHARS)))
+        blocks.insert(1, context(_clip_escaped(about, FACTS_CHARS)))
     if record.gist is not None:
-        blocks.append(_section(_gist(record.gist)))
+        blocks.append(section(_gist(record.gist)))
     blocks += [
-        _section(f"*Proposed*\n{_clip_escaped(_proposed(record), LIST_CHARS)}"),
-        _section(f"*Why a human*\n{_clip_escaped(_why(record), LIST_CHARS)}"),
+        section(f"*Proposed*\n{_clip_escaped(_proposed(record), LIST_CHARS)}"),
+        section(f"*Why a human*\n{_clip_escaped(_why(record), LIST_CHARS)}"),
     ]
     facts = [f"{k}: {v}" for k, v in record.context_fields.items() if not k.endswith((".description", ".content"))]
     if facts:
-        blocks.append(_context(mrkdwn_clip(" · ".join(facts), FACTS_CHARS)))
+        blocks.append(context(mrkdwn_clip(" · ".join(facts), FACTS_CHARS)))
     if warning:
-        blocks.append(_section(f":warning: {mrkdwn_clip(warning, 2900)}"))
+        blocks.append(section(f":warning: {mrkdwn_clip(warning, 2900)}"))
     blocks.append(_selects(workflow))
     blocks.append(_buttons(record, forced=warning is not None))
     return text, blocks
@@ -106,7 +106,7 @@ def resolved_message(record: DecisionRecord, review: dict[str, Any]) -> tuple[st
         f"{review['resolved_at']} · {review['time_to_review_s']:.0f} s after it was posted"
         f" · decision `{record.decision_id[-24:]}`"
     )
-    return text, [_section(_clip_escaped(headline, SECTION_CHARS)), _context(_clip_escaped(when, 2900))]
+    return text, [section(_clip_escaped(headline, SECTION_CHARS)), context(_clip_escaped(when, 2900))]
 
 
 def _outcome(review: dict[str, Any]) -> str:
@@ -176,14 +176,6 @@ def _excerpt(input_text: str) -> str:
     """The masked text's start, escaped and quoted (each line starts with `>`), within the section's limit."""
     excerpt = input_text[:EXCERPT_CHARS] + ("…" if len(input_text) > EXCERPT_CHARS else "")
     return _clip_escaped(mrkdwn_escape(excerpt).replace("\n", "\n>"), QUOTE_CHARS)
-
-
-def _section(text: str) -> Json:
-    return block_kit.section(text)
-
-
-def _context(text: str) -> Json:
-    return block_kit.context(text)
 
 
 def _selects(workflow: Workflow) -> Json:
