@@ -45,6 +45,10 @@ class LocalModels(Protocol):
 
 
 class LanguageDetector(Protocol):
+    def prepare(self) -> None:
+        """A ticket will be read soon: start any slow loading now, in the background, and return at once."""
+        ...
+
     def detect(self, text: str) -> Detection | None:
         """The most probable language of the text and its probability; None when there is nothing to read."""
         ...

@@ -137,6 +137,7 @@ class TriageService:
         policy = case.workflow.context
         fields = [*policy.fields, *([policy.customer_tier_field] if policy.customer_tier_field else [])]
         event = case.event
+        self.deps.languages.prepare()  # the language model loads while the help desk answers
         try:
             case.documents = case.timed(
                 "context",
