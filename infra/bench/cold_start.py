@@ -308,6 +308,32 @@ def _row(
     )
 
 
+@dataclass
+class ClientSetup:
+    """Making the same clients in a fresh interpreter after boto3's import: the reference's way (a plain boto3
+    session) against the functions' (AwsClients: one session whose botocore loader skips the scan of every
+    service directory). The cold-start rows count that difference in the functions' favour; this says how much."""
+
+    services: tuple[str, ...]
+    plain_ms: Spread
+    functions_ms: Spread
+
+    @property
+    def saved_ms(self) -> float:
+        return self.plain_ms.median - self.functions_ms.median
+
+
+def client_setup(bench: Bench, function: str, services: Sequence[str], repeats: int) -> ClientSetup:
+    """``repeats`` rounds of one plain and one functions' setup, alternating, in ``function``'s environment."""
+    env = bench.function_env(function, "bytecode")
+    samples: dict[str, list[float]] = {"plain": [], "functions": []}
+    for _ in range(repeats):
+        for setup, times in samples.items():
+            result = bench.run_child({"kind": "clients", "setup": setup, "services": list(services)}, env)
+            times.append(result["first_request_ms"])
+    return ClientSetup(tuple(services), Spread.of(samples["plain"]), Spread.of(samples["functions"]))
+
+
 def compile_checks(bench: Bench, scenario: Scenario, modes: Sequence[str] = MODES) -> list[CompileCheck]:
     """How many modules each of ``modes`` compiles from source, by whose they are; and ``python -B`` on a fresh
     copy of the function and triage_gate (no __pycache__ anywhere in it), which must compile exactly ours.

@@ -1,7 +1,8 @@
 """One cold start, in the fresh interpreter ``cold_start.py`` spawns per sample: ``python cold_start_child.py SPEC``.
 
-SPEC is a pickle: ``kind`` ("function" or "reference"), ``result_path``, and for a function its ``module``,
-``handler`` and ``event``; for the reference the ``calls`` [(service, operation, params)] to make. The clock
+SPEC is a pickle: ``kind`` ("function", "reference" or "clients"), ``result_path``, and for a function its
+``module``, ``handler`` and ``event``; for the reference the ``calls`` [(service, operation, params)] to make;
+for "clients" the ``services`` and the ``setup`` to make their clients with. The clock
 starts after this bootstrap has read its spec (as Lambda's runtime is up before it imports the handler) and
 stops when the first request has been answered (the function) or the same AWS calls made (the reference).
 
@@ -93,6 +94,26 @@ def run_reference(spec: dict[str, Any]) -> tuple[float, Any]:
     return imported, {"calls": len(spec["calls"]), "errors": errors}
 
 
+def run_clients(spec: dict[str, Any]) -> tuple[float, Any]:
+    """Import boto3 (its clock mark), then make one client per ``services``: from a plain boto3 session
+    (``setup`` "plain", what the reference does) or as the functions make them ("functions": AwsClients)."""
+    import boto3
+
+    imported = time.perf_counter()
+    if spec["setup"] == "functions":
+        from triage_gate.adapters.aws import AwsClients
+
+        aws = AwsClients()
+        clients = [aws.client(service) for service in spec["services"]]
+    else:
+        session = boto3.session.Session()
+        clients = [session.client(service) for service in spec["services"]]
+    return imported, {"clients": len(clients)}
+
+
+RUNS = {"function": run_function, "reference": run_reference, "clients": run_clients}
+
+
 def main(spec_path: str) -> int:
     with open(spec_path, "rb") as handle:
         spec = pickle.load(handle)  # noqa: S301 - written by cold_start.py for this run
@@ -103,7 +124,7 @@ def main(spec_path: str) -> int:
     if spec.get("record_calls"):
         record_calls(calls)
     started, started_cpu = time.perf_counter(), time.process_time()
-    imported, response = (run_function if spec["kind"] == "function" else run_reference)(spec)
+    imported, response = RUNS[spec["kind"]](spec)
     finished, finished_cpu = time.perf_counter(), time.process_time()
     result = {
         "import_ms": (imported - started) * 1000,

@@ -110,3 +110,20 @@ def test_an_acked_click_on_a_case_the_ledger_does_not_hold_is_not_served(bench: 
 
     with pytest.raises(RuntimeError, match="the click claimed no case: no such decision"):
         bench.function_sample(clicked_on_nothing, "bytecode")
+
+
+def test_the_client_setup_comparison_makes_the_same_clients_both_ways(bench: cold_start.Bench) -> None:
+    """The line that says how much of 'over ref' is the functions' faster client setup: both sides make every
+    client, each in a fresh interpreter."""
+    services = ("dynamodb", "secretsmanager", "sqs")
+
+    setup = cold_start.client_setup(bench, "TriageFunction", services, repeats=1)
+
+    assert setup.services == services
+    assert setup.plain_ms.count == setup.functions_ms.count == 1
+    assert setup.plain_ms.median > 0
+    assert setup.functions_ms.median > 0
+    for kind in ("plain", "functions"):
+        made = bench.run_child({"kind": "clients", "setup": kind, "services": list(services)},
+                               bench.function_env("TriageFunction", "bytecode"))  # fmt: skip
+        assert made["response"] == {"clients": 3}
