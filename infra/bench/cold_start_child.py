@@ -104,7 +104,7 @@ def run_clients(spec: dict[str, Any]) -> tuple[float, Any]:
         from triage_gate.adapters.aws import AwsClients
 
         aws = AwsClients()
-        clients = [aws.client(service) for service in spec["services"]]
+        clients = [aws.client(service).meta for service in spec["services"]]  # made at first use
     else:
         session = boto3.session.Session()
         clients = [session.client(service) for service in spec["services"]]

@@ -16,12 +16,21 @@ class SecretsManagerSecrets:
 
     def __init__(self, secret_id: str, client: Any, *, max_age_seconds: int) -> None:
         self._secret_id = secret_id
-        self._provider = parameters.SecretsProvider(boto3_client=client)
+        self._client = client
+        self._provider: parameters.SecretsProvider | None = None
         self._max_age = max_age_seconds
+
+    @property
+    def provider(self) -> parameters.SecretsProvider:
+        """Made at the first read: Powertools registers a hook on the client, which would make a client
+        (AwsClients' are made at first use) that a first request without a vendor call never needs."""
+        if self._provider is None:
+            self._provider = parameters.SecretsProvider(boto3_client=self._client)
+        return self._provider
 
     def get(self) -> VendorSecrets:
         try:
-            value = self._provider.get(self._secret_id, transform="json", max_age=self._max_age)
+            value = self.provider.get(self._secret_id, transform="json", max_age=self._max_age)
         except (
             parameters.exceptions.GetParameterError,
             parameters.exceptions.TransformParameterError,
