@@ -2,7 +2,8 @@
 through fasttext-predict (the predict-only build of fastText: a 0.3 MB wheel, no numpy at run time).
 
 Chosen by measurement on the project's own multilingual sample (infra/bench/bench_language.py): the best
-accuracy of the candidates small enough for the layer, ~41 µs per ticket, ~20 ms to load at a cold start.
+accuracy of the candidates small enough for the layer, ~41 µs per ticket, ~25 ms to load at a cold start
+(in the background, while the help desk answers: see :class:`FastTextLanguageDetector`).
 """
 
 from __future__ import annotations
