@@ -9,10 +9,16 @@ import boto3
 import botocore.session
 import pytest
 from botocore.exceptions import UnknownServiceError
-from botocore.loaders import Loader
+from botocore.loaders import JSONFileLoader, Loader
 
 from triage_gate.adapters.aws import AwsClients
-from triage_gate.adapters.botocore_data import KnownServices, ScanFreeLoader, botocore_session, data_loader
+from triage_gate.adapters.botocore_data import (
+    KnownServices,
+    MsgspecFileLoader,
+    ScanFreeLoader,
+    botocore_session,
+    data_loader,
+)
 
 SERVICES = ("dynamodb", "sqs", "secretsmanager", "appconfigdata", "cloudwatch", "lambda")
 
@@ -42,6 +48,41 @@ def no_scan(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.mark.parametrize("type_name", ["service-2", "endpoint-rule-set-1"])
 def test_loads_the_same_model_as_botocore(service: str, type_name: str) -> None:
     assert ScanFreeLoader().load_service_model(service, type_name) == Loader().load_service_model(service, type_name)
+
+
+# botocore's own data files every client reads, beside the services' models above.
+SHARED_FILES = ("endpoints", "partitions", "sdk-default-configuration", "_retry")
+
+
+@pytest.mark.parametrize("name", SHARED_FILES)
+def test_msgspec_decodes_botocores_shared_files_as_botocore_does(name: str) -> None:
+    path = f"{Loader.BUILTIN_DATA_PATH}/{name}"
+    ours, botocores = MsgspecFileLoader().load_file(path), JSONFileLoader().load_file(path)
+
+    assert ours is not None
+    assert ours == botocores
+    assert list(ours) == list(botocores)  # the same key order (botocore's are OrderedDicts)
+
+
+def test_the_loader_decodes_with_msgspec_and_finds_gzipped_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    decoded: list[str] = []
+    original = MsgspecFileLoader._load_file
+
+    def spy(self: MsgspecFileLoader, full_path: str, open_method: object) -> object:
+        found = original(self, full_path, open_method)
+        if found is not None:
+            decoded.append(full_path)
+        return found
+
+    monkeypatch.setattr(MsgspecFileLoader, "_load_file", spy)
+    loader = ScanFreeLoader()
+    assert isinstance(loader.file_loader, MsgspecFileLoader)
+
+    model = loader.load_service_model("dynamodb", "service-2")
+
+    assert model["metadata"]["serviceId"] == "DynamoDB"
+    assert any(path.endswith("dynamodb/2012-08-10/service-2.json.gz") for path in decoded)
+    assert MsgspecFileLoader().load_file(f"{Loader.BUILTIN_DATA_PATH}/no-such-file") is None
 
 
 def test_the_functions_clients_are_made_without_a_scan(no_scan: list[str]) -> None:
