@@ -312,7 +312,8 @@ def _row(
 class ClientSetup:
     """Making the same clients in a fresh interpreter after boto3's import: the reference's way (a plain boto3
     session) against the functions' (AwsClients: one session whose botocore loader skips the scan of every
-    service directory). The cold-start rows count that difference in the functions' favour; this says how much."""
+    service directory and decodes with msgspec; see triage_gate.adapters.botocore_data). The cold-start rows
+    count that difference in the functions' favour; this says how much."""
 
     services: tuple[str, ...]
     plain_ms: Spread
