@@ -85,6 +85,21 @@ def test_the_loader_decodes_with_msgspec_and_finds_gzipped_models(monkeypatch: p
     assert MsgspecFileLoader().load_file(f"{Loader.BUILTIN_DATA_PATH}/no-such-file") is None
 
 
+def test_a_botocore_whose_file_loading_takes_more_arguments_gets_its_own_decoding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[object, ...]] = []
+
+    def botocores_own(self: JSONFileLoader, full_path: str, open_method: object, *more: object) -> object:
+        seen.append(more)
+        return {"decoded by": "botocore"}
+
+    monkeypatch.setattr(JSONFileLoader, "_load_file", botocores_own)
+
+    assert MsgspecFileLoader()._load_file("/any/path.json", open, "utf-8") == {"decoded by": "botocore"}
+    assert seen == [("utf-8",)]
+
+
 def test_the_functions_clients_are_made_without_a_scan(no_scan: list[str]) -> None:
     aws = AwsClients()
     for service in ("dynamodb", "sqs", "secretsmanager"):
